@@ -1,0 +1,19 @@
+//! mailtrail: a local, read-only collector and investigation tool for Microsoft Defender for
+//! Office 365. See DESIGN (shared) and README.md for the architecture and the commands.
+
+pub mod cli;
+pub mod cloud;
+pub mod collector;
+pub mod commands;
+pub mod config;
+pub mod duration;
+pub mod failure;
+pub mod graph;
+pub mod init;
+pub mod ocsf;
+pub mod secret;
+pub mod simulator;
+pub mod store;
+pub mod terminal;
+
+pub use failure::Failure;

@@ -1,0 +1,85 @@
+//! The `mailtrail` binary: parse the command line, run the command, map failures to exit codes.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use mailtrail::Failure;
+use mailtrail::cli::{Cli, Command, GlobalOpts};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    init_logging(&cli.global, matches!(cli.command, Command::Simulate(_)));
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            let _ = writeln!(std::io::stderr(), "mailtrail: {}", failure.message);
+            ExitCode::from(failure.exit_code)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    let name = cli.command.name();
+    match cli.command {
+        Command::Config => mailtrail::config::run_config_command(&cli.global),
+        Command::Init(args) => mailtrail::init::run(&cli.global, &args),
+        Command::Simulate(args) => block_on(mailtrail::simulator::cli::run(args)),
+        Command::Sync(args) => block_on(mailtrail::commands::sync(&cli.global, &args)),
+        Command::Run(args) => block_on(mailtrail::commands::run(&cli.global, &args)),
+        Command::Status(args) => mailtrail::commands::status(&cli.global, &args),
+        Command::Demo(_)
+        | Command::Doctor(_)
+        | Command::Tui
+        | Command::Export(_)
+        | Command::Query(_)
+        | Command::Prune(_) => Err(Failure::usage(format!(
+            "{name}: not built yet (see the status table in README.md)"
+        ))),
+    }
+}
+
+/// Runs a command's future on a multi-threaded runtime (2 workers: the machine's size class).
+fn block_on<F: std::future::Future<Output = Result<(), Failure>>>(fut: F) -> Result<(), Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::runtime(format!("cannot start the async runtime: {e}")))?
+        .block_on(fut)
+}
+
+/// Human logs on stderr; `-v` raises the level, `--quiet` keeps only errors (the simulator
+/// logs its requests at the default level). `RUST_LOG`
+/// overrides both for debugging. Secrets never reach a log: they live in redacting types.
+fn init_logging(global: &GlobalOpts, chatty: bool) {
+    use tracing_subscriber::EnvFilter;
+    let level = if global.quiet {
+        "error"
+    } else {
+        match global.verbose {
+            // The simulator's request log is its output.
+            0 if chatty => "info",
+            0 => "warn",
+            1 => "info",
+            2 => "debug",
+            _ => "trace",
+        }
+    };
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(format!("mailtrail={level},warn")));
+    let ansi = std::env::var_os("NO_COLOR").is_none()
+        && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .with_target(false)
+        .try_init();
+}

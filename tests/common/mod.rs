@@ -1,0 +1,82 @@
+//! Shared fixtures for integration tests: a simulator on an OS-chosen port, a plain HTTP client.
+#![allow(dead_code)]
+
+use chrono::{DateTime, Utc};
+use mailtrail::simulator::{FaultPlan, Scale, SimOptions, Simulator};
+
+/// A fixed simulated "now" so data and bodies are reproducible.
+pub fn start_time() -> DateTime<Utc> {
+    "2026-11-20T12:00:00Z".parse().expect("valid time")
+}
+
+pub fn options(scale: Scale) -> SimOptions {
+    let mut o = SimOptions::new(42, scale, start_time());
+    o.freeze = true;
+    o
+}
+
+pub async fn simulator(scale: Scale, faults: FaultPlan) -> Simulator {
+    let mut o = options(scale);
+    o.faults = faults;
+    Simulator::start(o)
+        .await
+        .expect("simulator starts on 127.0.0.1")
+}
+
+pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().build().expect("client")
+}
+
+/// Requests a token for tenant `i` with its real credentials and the global scope.
+pub async fn token(sim: &Simulator, i: usize) -> String {
+    let t = &sim.tenants()[i];
+    let resp = http()
+        .post(format!("{}/{}/oauth2/v2.0/token", sim.url(), t.tenant_id))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", t.client_id.as_str()),
+            ("client_secret", t.client_secret.as_str()),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ])
+        .send()
+        .await
+        .expect("token request");
+    assert_eq!(resp.status(), 200);
+    let body: serde_json::Value = resp.json().await.expect("json");
+    body["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_string()
+}
+
+/// A collector source for simulated tenant `i` (credentials straight from the simulator).
+pub fn source(sim: &Simulator, i: usize) -> mailtrail::collector::TenantSource {
+    use mailtrail::graph::{Credentials, GraphClient, TokenSource};
+    use mailtrail::secret::Secret;
+    let t = &sim.tenants()[i];
+    let creds = Credentials {
+        token_url: format!("{}/{}/oauth2/v2.0/token", sim.url(), t.tenant_id),
+        tenant_id: t.tenant_id.clone(),
+        client_id: t.client_id.clone(),
+        secret: Secret::new(t.client_secret.clone()),
+        scope: "https://graph.microsoft.com/.default".into(),
+    };
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = mailtrail::graph::http_client().expect("http client");
+    let mut client = GraphClient::new(http, TokenSource::new(creds), &sim.url());
+    // Keep retry waits short in tests; the logic is the same.
+    client.policy.base = std::time::Duration::from_millis(20);
+    // The simulator has no quota; the limiter itself is tested on its own.
+    client.set_rate_limits(60_000, 60_000);
+    client.hunting_policy = mailtrail::graph::client::RetryPolicy {
+        max_attempts: 3,
+        base: std::time::Duration::from_millis(20),
+        cap: std::time::Duration::from_millis(200),
+    };
+    mailtrail::collector::TenantSource {
+        name: t.name.clone(),
+        region: mailtrail::cloud::Region::Global,
+        client,
+    }
+}
