@@ -92,6 +92,10 @@ pub enum Command {
     )]
     Export(ExportArgs),
 
+    /// Rebuild the stored OCSF events after a mapping change (with progress)
+    #[command(after_help = "Example:\n  mailtrail remap\n  mailtrail remap --all")]
+    Remap(RemapArgs),
+
     /// Read-only SQL over the documented views
     #[command(
         after_help = "Example:\n  mailtrail query \"SELECT severity, count(*) FROM threats GROUP BY 1\""
@@ -123,6 +127,7 @@ impl Command {
             Command::Status(_) => "status",
             Command::Export(_) => "export",
             Command::Query(_) => "query",
+            Command::Remap(_) => "remap",
             Command::Prune(_) => "prune",
             Command::Simulate(_) => "simulate",
         }
@@ -221,7 +226,11 @@ pub struct StatusArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportClass {
+    /// Detection Finding (2004): email threats
+    #[value(name = "detection_finding", alias = "detection-finding")]
     DetectionFinding,
+    /// Email Activity (4009): email events
+    #[value(name = "email_activity", alias = "email-activity")]
     EmailActivity,
     All,
 }
@@ -258,6 +267,13 @@ pub struct ExportArgs {
     /// Write to this file (atomically) instead of stdout
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RemapArgs {
+    /// Rebuild every OCSF event, not only those made by an older mapping version
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::Failure;
-use crate::cli::{GlobalOpts, RunArgs, StatusArgs, StreamArg, SyncArgs};
+use crate::cli::{GlobalOpts, RemapArgs, RunArgs, StatusArgs, StreamArg, SyncArgs};
 use crate::collector::schedule::StopSignal;
 use crate::collector::{self, Plan, Progress, StreamReport, TenantSource};
 use crate::config::{self, Config, LoadOptions, Stream};
@@ -301,6 +301,57 @@ pub fn status(global: &GlobalOpts, args: &StatusArgs) -> Result<(), Failure> {
                 clean(&g.last_error)
             );
         }
+    }
+    Ok(())
+}
+
+/// `mailtrail remap`: rebuilds OCSF rows made by another mapping version (or all, `--all`).
+pub fn remap(global: &GlobalOpts, args: &RemapArgs) -> Result<(), Failure> {
+    let cfg = load(global)?;
+    if !cfg.store.path.exists() {
+        return Err(Failure::usage(format!(
+            "no store at {}; run `mailtrail sync` first",
+            cfg.store.path.display()
+        )));
+    }
+    let mut store = Store::open(&cfg.store.path)?;
+    let (findings, emails) = store.remap_pending(args.all)?;
+    if findings + emails == 0 {
+        if !global.quiet {
+            println!(
+                "all OCSF events are at mapping version {}; nothing to rebuild",
+                crate::ocsf::MAPPING_VERSION
+            );
+        }
+        return Ok(());
+    }
+    let bar = (!global.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
+        let b = indicatif::ProgressBar::new((findings + emails) as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} events ({per_sec}, {eta} left)",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let started = std::time::Instant::now();
+    let out = store.remap(args.all, 5_000, &mut |done, _| {
+        if let Some(b) = &bar {
+            b.set_position(done);
+        }
+    })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if !global.quiet {
+        println!(
+            "rebuilt {} detection findings and {} email activities at mapping version {} in {:.1}s",
+            out.findings,
+            out.emails,
+            crate::ocsf::MAPPING_VERSION,
+            started.elapsed().as_secs_f64()
+        );
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ pub mod collector;
 pub mod commands;
 pub mod config;
 pub mod duration;
+pub mod export;
 pub mod failure;
 pub mod graph;
 pub mod init;

@@ -35,10 +35,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Sync(args) => block_on(mailtrail::commands::sync(&cli.global, &args)),
         Command::Run(args) => block_on(mailtrail::commands::run(&cli.global, &args)),
         Command::Status(args) => mailtrail::commands::status(&cli.global, &args),
+        Command::Export(args) => mailtrail::export::run(&cli.global, &args),
+        Command::Remap(args) => mailtrail::commands::remap(&cli.global, &args),
         Command::Demo(_)
         | Command::Doctor(_)
         | Command::Tui
-        | Command::Export(_)
         | Command::Query(_)
         | Command::Prune(_) => Err(Failure::usage(format!(
             "{name}: not built yet (see the status table in README.md)"

@@ -294,6 +294,17 @@ pub async fn sync_stream(
         started,
         calls_before,
     };
+    let (tenant_name, tenant_id) = (
+        tenant.name.clone(),
+        tenant.client.auth().credentials().tenant_id.clone(),
+    );
+    if let Err(e) = ctx
+        .blocking(move |s| s.register_tenant(&tenant_name, &tenant_id))
+        .await
+    {
+        report.error = Some(("store".into(), e.to_string()));
+        return report;
+    }
     let cursor = ctx.checkpoint(name).await.ok().flatten();
     let tenant_name = tenant.name.clone();
     match ctx

@@ -242,17 +242,29 @@ impl Default for RetryPolicy {
 }
 
 /// Builds the shared HTTP client: rustls (ring) with the platform's roots, gzip, env proxies,
-/// the user agent, and redirects followed only within the same host.
+/// the user agent, and redirects followed only within the same origin.
 pub fn http_client() -> Result<reqwest::Client, GraphError> {
+    http_client_with(Duration::from_secs(10))
+}
+
+/// [`http_client`] with another connect timeout (`doctor` gives up on silent hosts sooner).
+///
+/// A redirect is followed only to the same scheme, host and port as the original request: a
+/// 307 from the token endpoint re-sends the form, secret included, to wherever it points.
+pub fn http_client_with(connect_timeout: Duration) -> Result<reqwest::Client, GraphError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .user_agent(concat!("mailtrail/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(10))
+        .connect_timeout(connect_timeout)
         .gzip(true)
         .redirect(reqwest::redirect::Policy::custom(|attempt| {
-            let same_host =
-                attempt.previous().first().and_then(|u| u.host_str()) == attempt.url().host_str();
-            if same_host && attempt.previous().len() < 3 {
+            let next = attempt.url();
+            let same_origin = attempt.previous().first().is_some_and(|first| {
+                first.scheme() == next.scheme()
+                    && first.host_str() == next.host_str()
+                    && first.port_or_known_default() == next.port_or_known_default()
+            });
+            if same_origin && attempt.previous().len() < 3 {
                 attempt.follow()
             } else {
                 attempt.stop()

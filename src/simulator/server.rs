@@ -123,6 +123,8 @@ struct Shared {
     faults: RwLock<Vec<FaultPlan>>,
     counters: Mutex<Counters>,
     log: Mutex<Vec<RequestRecord>>,
+    /// Every access token the token endpoint minted, for leak tests (never logged).
+    issued: Mutex<Vec<String>>,
     seq: AtomicU64,
     /// Sorted alert lists per (tenant, snapshot, filter, order), so paging is O(page).
     listings: Mutex<Vec<(ListingKey, Arc<Vec<u32>>)>>,
@@ -184,6 +186,7 @@ impl Simulator {
             tenants,
             counters: Mutex::new(Counters::default()),
             log: Mutex::new(Vec::new()),
+            issued: Mutex::new(Vec::new()),
             seq: AtomicU64::new(0),
             listings: Mutex::new(Vec::new()),
         });
@@ -245,6 +248,15 @@ impl Simulator {
     pub fn requests(&self) -> Vec<RequestRecord> {
         self.shared
             .log
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Every access token issued so far, so that tests can search outputs for them.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.shared
+            .issued
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
@@ -587,11 +599,18 @@ async fn token(
         ver: "1.0".into(),
         roles: plan.granted_roles(),
     };
+    let access_token = jwt::mint(&s.key, &claims);
+    {
+        let mut issued = s.issued.lock().unwrap_or_else(|p| p.into_inner());
+        if issued.len() < 100_000 {
+            issued.push(access_token.clone());
+        }
+    }
     let body = json!({
         "token_type": "Bearer",
         "expires_in": lifetime,
         "ext_expires_in": lifetime,
-        "access_token": jwt::mint(&s.key, &claims),
+        "access_token": access_token,
     });
     json_response(StatusCode::OK, &body)
 }

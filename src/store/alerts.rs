@@ -247,13 +247,16 @@ fn store_one(
         .query_row(params![tenant, id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let evidence = f.evidence.as_deref().unwrap_or_default();
-    tx.prepare_cached(
+    let version_changed = tx.prepare_cached(
         "INSERT INTO alert_versions (tenant, id, last_update_ns, last_update, status, stored_ms, raw)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (tenant, id, last_update_ns) DO UPDATE SET raw = excluded.raw, status = excluded.status
          WHERE raw <> excluded.raw",
     )?
     .execute(params![tenant, id, ns, last_update, f.status.as_deref(), now, raw])?;
+    if version_changed > 0 {
+        super::ocsf::write_finding(tx, tenant, id, ns, raw)?;
+    }
     let outcome = match &existing {
         None => Stored::New,
         Some((old_ns, _)) if ns > *old_ns => Stored::Updated,

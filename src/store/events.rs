@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -100,6 +100,12 @@ impl Store {
                      WHERE tenant = ?1 AND network_message_id = ?2 AND recipient = ?3 AND raw <> ?20",
                 )
                 .map_err(|e| sqlite_err(&path, e))?;
+            let mut rowid_of = tx
+                .prepare_cached(
+                    "SELECT rowid FROM email_events WHERE tenant = ?1 AND network_message_id = ?2 AND recipient = ?3",
+                )
+                .map_err(|e| sqlite_err(&path, e))?;
+            let mut tenant_id: Option<String> = None;
             for raw in rows {
                 let row: Row<'_> = match serde_json::from_str(raw.get()) {
                     Ok(r) => r,
@@ -150,12 +156,31 @@ impl Store {
                     now,
                     raw.get()
                 ];
-                if insert.execute(values).map_err(|e| sqlite_err(&path, e))? == 1 {
-                    out.new += 1;
-                } else if update.execute(values).map_err(|e| sqlite_err(&path, e))? == 1 {
-                    out.updated += 1;
-                } else {
-                    out.unchanged += 1;
+                let changed_rowid =
+                    if insert.execute(values).map_err(|e| sqlite_err(&path, e))? == 1 {
+                        out.new += 1;
+                        Some(tx.last_insert_rowid())
+                    } else if update.execute(values).map_err(|e| sqlite_err(&path, e))? == 1 {
+                        out.updated += 1;
+                        rowid_of
+                            .query_row(params![tenant, nmid, recipient], |r| r.get::<_, i64>(0))
+                            .optional()
+                            .map_err(|e| sqlite_err(&path, e))?
+                    } else {
+                        out.unchanged += 1;
+                        None
+                    };
+                if let Some(rowid) = changed_rowid {
+                    super::ocsf::write_email(
+                        &tx,
+                        tenant,
+                        &mut tenant_id,
+                        rowid,
+                        nmid,
+                        recipient,
+                        raw.get(),
+                    )
+                    .map_err(|e| sqlite_err(&path, e))?;
                 }
                 if out.max_time.as_ref().is_none_or(|m| ns > m.0) {
                     out.max_time = Some((ns, format_ns(ns)));
