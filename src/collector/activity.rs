@@ -194,7 +194,10 @@ pub async fn sync(ctx: &StreamContext<'_>, report: &mut StreamReport) -> Result<
             return Ok(());
         }
         let to = (from + len).min(end);
-        match hunter.fetch(from, to).await {
+        let fetch_started = std::time::Instant::now();
+        let fetched = hunter.fetch(from, to).await;
+        let fetch_secs = fetch_started.elapsed().as_secs_f64();
+        match fetched {
             Ok(Fetched::TooMany) if to - from > 1_000_000_000 => {
                 len = (to - from) / 2;
                 report.splits += 1;
@@ -216,10 +219,18 @@ pub async fn sync(ctx: &StreamContext<'_>, report: &mut StreamReport) -> Result<
                     from_ns: from,
                     to_ns: to,
                 };
+                let store_started = std::time::Instant::now();
                 let outcome = ingest(ctx, move |s, tenant| {
                     s.ingest_email_events(&tenant, &rows, Advance::To(to), Some(window))
                 })
                 .await?;
+                tracing::debug!(
+                    "{}: window {}..{}: {n} rows fetched in {fetch_secs:.2}s, stored in {:.2}s",
+                    ctx.tenant.name,
+                    format_ns(from),
+                    format_ns(to),
+                    store_started.elapsed().as_secs_f64()
+                );
                 report.add_page(&outcome);
                 ctx.progress(report);
                 from = to;
