@@ -16,7 +16,11 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    init_logging(&cli.global, matches!(cli.command, Command::Simulate(_)));
+    match &cli.command {
+        // The dashboard owns the terminal: the demo's background syncs log to a file.
+        Command::Demo(args) if !args.no_tui => log_to_file(&mailtrail::demo::log_path(&cli.global)),
+        command => init_logging(&cli.global, matches!(command, Command::Simulate(_))),
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
@@ -37,11 +41,19 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Status(args) => mailtrail::commands::status(&cli.global, &args),
         Command::Export(args) => mailtrail::export::run(&cli.global, &args),
         Command::Remap(args) => mailtrail::commands::remap(&cli.global, &args),
-        Command::Demo(_)
-        | Command::Doctor(_)
-        | Command::Tui
-        | Command::Query(_)
-        | Command::Prune(_) => Err(Failure::usage(format!(
+        Command::Doctor(args) => block_on(mailtrail::doctor::run(&cli.global, &args)),
+        Command::Tui => {
+            let cfg = mailtrail::config::load(&mailtrail::config::LoadOptions::from_process(
+                &cli.global,
+            ))?;
+            let opts = mailtrail::tui::TuiOptions {
+                interval: cfg.sync.interval,
+                ..mailtrail::tui::TuiOptions::default()
+            };
+            mailtrail::tui::run(&cfg.store.path, opts)
+        }
+        Command::Demo(args) => mailtrail::demo::run(&cli.global, &args),
+        Command::Query(_) | Command::Prune(_) => Err(Failure::usage(format!(
             "{name}: not built yet (see the status table in README.md)"
         ))),
     }
@@ -54,6 +66,27 @@ fn block_on<F: std::future::Future<Output = Result<(), Failure>>>(fut: F) -> Res
         .build()
         .map_err(|e| Failure::runtime(format!("cannot start the async runtime: {e}")))?
         .block_on(fut)
+}
+
+/// Logs to `path` (created beside the demo store), never to the terminal.
+fn log_to_file(path: &std::path::Path) {
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let Ok(file) = std::os::unix::fs::OpenOptionsExt::mode(
+        std::fs::OpenOptions::new().create(true).append(true),
+        0o600,
+    )
+    .open(path) else {
+        return; // no log rather than a log over the dashboard
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("mailtrail=info,warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .try_init();
 }
 
 /// Human logs on stderr; `-v` raises the level, `--quiet` keeps only errors (the simulator

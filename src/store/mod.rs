@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod events;
 pub mod ocsf;
 pub mod sync;
+pub mod views;
 
 use std::fs::OpenOptions;
 use std::io::Read;
@@ -25,6 +26,7 @@ pub const APPLICATION_ID: i32 = 0x4d54_524c;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0001_init.sql"),
     include_str!("../../schema/0002_ocsf.sql"),
+    include_str!("../../schema/0003_tui_indexes.sql"),
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,348 @@
+//! The dashboard's only access to the store: [`Request`]s in, [`Loaded`] results out. In the
+//! terminal a worker thread owns the read-only connection, so a slow query never freezes
+//! drawing or input; tests and benchmarks run the same [`Loader`] inline.
+//!
+//! Every request carries the `epoch` of the state that asked for it; a result whose epoch is no
+//! longer current (the filter changed meanwhile) is dropped by the receiver. The worker also
+//! skips requests that a newer one of the same slot has made pointless.
+
+use std::sync::mpsc::{Receiver, Sender};
+use std::time::Duration;
+
+use crate::search::Query;
+use crate::store::Store;
+use crate::store::sync::StreamStatus;
+use crate::store::views::{
+    Count, Direction, EventDetail, EventKey, EventRow, Overview, ThreatDetail, ThreatKey,
+    ThreatOrder, ThreatRow,
+};
+
+/// Why a page is fetched: it decides how the list merges it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageKind {
+    /// The first page of a new list (new filter, sort, Home).
+    Reset,
+    /// The rows after the last loaded one.
+    Append,
+    /// The rows before the first loaded one.
+    Prepend,
+    /// The last page (End).
+    Last,
+    /// The first page again, keeping the selection (live refresh).
+    Refresh,
+}
+
+/// A query the dashboard needs answered.
+#[derive(Debug, Clone)]
+pub enum Request {
+    Overview {
+        epoch: u64,
+        query: Query,
+        now_ms: i64,
+        period: Duration,
+        buckets: usize,
+        top: usize,
+    },
+    Threats {
+        epoch: u64,
+        kind: PageKind,
+        query: Query,
+        now_ms: i64,
+        order: ThreatOrder,
+        anchor: Option<ThreatKey>,
+        limit: usize,
+    },
+    ThreatCount {
+        epoch: u64,
+        query: Query,
+        now_ms: i64,
+    },
+    ThreatDetail {
+        epoch: u64,
+        tenant: String,
+        id: String,
+    },
+    Events {
+        epoch: u64,
+        kind: PageKind,
+        query: Query,
+        now_ms: i64,
+        anchor: Option<EventKey>,
+        limit: usize,
+    },
+    EventCount {
+        epoch: u64,
+        query: Query,
+        now_ms: i64,
+    },
+    EventDetail {
+        epoch: u64,
+        rowid: i64,
+    },
+    Health {
+        epoch: u64,
+        interval: Duration,
+    },
+}
+
+impl Request {
+    /// Requests of one slot replace each other; pages that extend a list do not.
+    fn slot(&self) -> Option<&'static str> {
+        match self {
+            Request::Overview { .. } => Some("overview"),
+            Request::Threats {
+                kind: PageKind::Reset | PageKind::Last | PageKind::Refresh,
+                ..
+            } => Some("threats"),
+            Request::ThreatCount { .. } => Some("threat-count"),
+            Request::ThreatDetail { .. } => Some("threat-detail"),
+            Request::Events {
+                kind: PageKind::Reset | PageKind::Last | PageKind::Refresh,
+                ..
+            } => Some("events"),
+            Request::EventCount { .. } => Some("event-count"),
+            Request::EventDetail { .. } => Some("event-detail"),
+            Request::Health { .. } => Some("health"),
+            _ => None,
+        }
+    }
+
+    /// Pages and details first (the user waits on them), counts and aggregates after.
+    fn priority(&self) -> u8 {
+        match self {
+            Request::Threats { .. } | Request::Events { .. } => 0,
+            Request::ThreatDetail { .. } | Request::EventDetail { .. } => 1,
+            Request::Overview { .. } | Request::Health { .. } => 2,
+            Request::ThreatCount { .. } | Request::EventCount { .. } => 3,
+        }
+    }
+}
+
+/// A request's answer (errors as display text: the dashboard shows them, it does not fail).
+#[derive(Debug, Clone)]
+pub enum Loaded {
+    Overview {
+        epoch: u64,
+        result: Result<Overview, String>,
+    },
+    Threats {
+        epoch: u64,
+        kind: PageKind,
+        limit: usize,
+        result: Result<Vec<ThreatRow>, String>,
+    },
+    ThreatCount {
+        epoch: u64,
+        result: Result<Count, String>,
+    },
+    ThreatDetail {
+        epoch: u64,
+        result: Result<Option<ThreatDetail>, String>,
+    },
+    Events {
+        epoch: u64,
+        kind: PageKind,
+        limit: usize,
+        result: Result<Vec<EventRow>, String>,
+    },
+    EventCount {
+        epoch: u64,
+        result: Result<Count, String>,
+    },
+    EventDetail {
+        epoch: u64,
+        result: Result<Option<EventDetail>, String>,
+    },
+    Health {
+        epoch: u64,
+        result: Result<Vec<StreamStatus>, String>,
+    },
+}
+
+/// Counting stops here: "10,000+" is as useful as the exact number and far cheaper.
+pub const COUNT_CAP: i64 = 10_000;
+
+/// Runs requests against one read-only store connection.
+pub struct Loader {
+    store: Store,
+}
+
+impl Loader {
+    pub fn new(store: Store) -> Loader {
+        Loader { store }
+    }
+
+    pub fn run(&self, request: Request) -> Loaded {
+        let s = &self.store;
+        let text = |e: crate::store::StoreError| e.to_string();
+        match request {
+            Request::Overview {
+                epoch,
+                query,
+                now_ms,
+                period,
+                buckets,
+                top,
+            } => Loaded::Overview {
+                epoch,
+                result: s
+                    .overview(&query, now_ms, period, buckets, top)
+                    .map_err(text),
+            },
+            Request::Threats {
+                epoch,
+                kind,
+                query,
+                now_ms,
+                order,
+                anchor,
+                limit,
+            } => {
+                let dir = match kind {
+                    PageKind::Prepend | PageKind::Last => Direction::Backward,
+                    _ => Direction::Forward,
+                };
+                let anchor = match kind {
+                    PageKind::Append | PageKind::Prepend => anchor.as_ref(),
+                    _ => None,
+                };
+                Loaded::Threats {
+                    epoch,
+                    kind,
+                    limit,
+                    result: s
+                        .threat_page(&query, now_ms, order, anchor, dir, limit)
+                        .map_err(text),
+                }
+            }
+            Request::ThreatCount {
+                epoch,
+                query,
+                now_ms,
+            } => Loaded::ThreatCount {
+                epoch,
+                result: s.threat_count(&query, now_ms, COUNT_CAP).map_err(text),
+            },
+            Request::ThreatDetail { epoch, tenant, id } => Loaded::ThreatDetail {
+                epoch,
+                result: s.threat_detail(&tenant, &id).map_err(text),
+            },
+            Request::Events {
+                epoch,
+                kind,
+                query,
+                now_ms,
+                anchor,
+                limit,
+            } => {
+                let dir = match kind {
+                    PageKind::Prepend | PageKind::Last => Direction::Backward,
+                    _ => Direction::Forward,
+                };
+                let anchor = match kind {
+                    PageKind::Append | PageKind::Prepend => anchor.as_ref(),
+                    _ => None,
+                };
+                Loaded::Events {
+                    epoch,
+                    kind,
+                    limit,
+                    result: s
+                        .event_page(&query, now_ms, true, anchor, dir, limit)
+                        .map_err(text),
+                }
+            }
+            Request::EventCount {
+                epoch,
+                query,
+                now_ms,
+            } => Loaded::EventCount {
+                epoch,
+                result: s.event_count(&query, now_ms, COUNT_CAP).map_err(text),
+            },
+            Request::EventDetail { epoch, rowid } => Loaded::EventDetail {
+                epoch,
+                result: s.event_detail(rowid).map_err(text),
+            },
+            Request::Health { epoch, interval } => Loaded::Health {
+                epoch,
+                result: s.health(interval).map_err(text),
+            },
+        }
+    }
+}
+
+/// Of a batch of waiting requests, the ones still worth running, most urgent first.
+pub fn coalesce(mut batch: Vec<Request>) -> Vec<Request> {
+    let mut keep = vec![true; batch.len()];
+    for i in 0..batch.len() {
+        if let Some(slot) = batch[i].slot()
+            && batch[i + 1..].iter().any(|later| later.slot() == Some(slot))
+        {
+            keep[i] = false;
+        }
+    }
+    let mut i = 0;
+    batch.retain(|_| {
+        i += 1;
+        keep[i - 1]
+    });
+    // Stable: requests of equal priority keep their order (appends stay in sequence).
+    batch.sort_by_key(Request::priority);
+    batch
+}
+
+/// The worker: answers requests until the request channel closes or the receiver is gone.
+pub fn serve(loader: Loader, requests: Receiver<Request>, results: Sender<Loaded>) {
+    while let Ok(first) = requests.recv() {
+        let mut batch = vec![first];
+        batch.extend(requests.try_iter());
+        for r in coalesce(batch) {
+            if results.send(loader.run(r)).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn health(epoch: u64) -> Request {
+        Request::Health {
+            epoch,
+            interval: Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn newer_requests_of_a_slot_replace_older_ones_and_pages_come_first() {
+        let page = |epoch, kind| Request::Events {
+            epoch,
+            kind,
+            query: Query::default(),
+            now_ms: 0,
+            anchor: None,
+            limit: 1,
+        };
+        let out = coalesce(vec![
+            health(1),
+            page(1, PageKind::Reset),
+            page(1, PageKind::Append),
+            health(2),
+            page(2, PageKind::Reset),
+        ]);
+        let epochs: Vec<(u64, &str)> = out
+            .iter()
+            .map(|r| match r {
+                Request::Events { epoch, kind, .. } => {
+                    (*epoch, if *kind == PageKind::Reset { "reset" } else { "append" })
+                }
+                Request::Health { epoch, .. } => (*epoch, "health"),
+                _ => (0, "?"),
+            })
+            .collect();
+        assert_eq!(epochs, vec![(1, "append"), (2, "reset"), (2, "health")]);
+    }
+}
