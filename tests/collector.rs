@@ -353,7 +353,19 @@ async fn with_faults_the_final_store_equals_the_fault_free_one() {
     }
     let tenant = &healthy.tenants()[0].name;
     assert_eq!(stored_alerts(&db_a, tenant), stored_alerts(&db_b, tenant));
-    assert_eq!(stored_events(&db_a, tenant), stored_events(&db_b, tenant));
+    let (ea, eb) = (stored_events(&db_a, tenant), stored_events(&db_b, tenant));
+    let only_a: Vec<_> = ea.keys().filter(|k| !eb.contains_key(*k)).collect();
+    let only_b: Vec<_> = eb.keys().filter(|k| !ea.contains_key(*k)).collect();
+    let differ: Vec<_> = ea.keys().filter(|k| eb.get(*k).is_some_and(|v| v != &ea[*k])).collect();
+    assert!(
+        only_a.is_empty() && only_b.is_empty() && differ.is_empty(),
+        "healthy-only {} {:?}, faulty-only {} {:?}, different {}",
+        only_a.len(),
+        only_a.first().map(|k| &ea[*k]["Timestamp"]),
+        only_b.len(),
+        only_b.first().map(|k| &eb[*k]["Timestamp"]),
+        differ.len()
+    );
     let retries: u64 = reports_b.iter().map(|r| r.calls.retries).sum();
     let throttled: u64 = reports_b.iter().map(|r| r.calls.throttled).sum();
     let refreshes: u64 = reports_b.iter().map(|r| r.calls.token_refreshes).sum();

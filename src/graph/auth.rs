@@ -81,12 +81,9 @@ impl TokenSource {
     }
 
     /// Asks the login host for the time (an unauthenticated GET of the tenant's OpenID
-    /// configuration) unless an answer was seen within the last second. Failures are ignored:
-    /// the clock then falls back to what it knows.
+    /// configuration, once per pass). Failures are ignored: the clock then falls back to the
+    /// newest `Date` it has seen.
     pub async fn refresh_clock(&self, http: &reqwest::Client) {
-        if self.clock.age().is_some_and(|a| a < Duration::from_secs(1)) {
-            return;
-        }
         let url = self.creds.token_url.replace(
             "/oauth2/v2.0/token",
             "/v2.0/.well-known/openid-configuration",

@@ -76,6 +76,12 @@ impl Store {
     ) -> Result<PageOutcome, StoreError> {
         let now = now_ms();
         let path = self.path.clone();
+        // OCSF mapping is pure and the costly part: do it on every core before the write.
+        let tenant_id =
+            super::ocsf::tenant_id_of(&self.conn, tenant).map_err(|e| sqlite_err(&path, e))?;
+        let events: Vec<String> = super::ocsf::map_parallel(rows, |raw| {
+            super::ocsf::email_event_json(tenant, &tenant_id, raw.get())
+        });
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -105,8 +111,7 @@ impl Store {
                     "SELECT rowid FROM email_events WHERE tenant = ?1 AND network_message_id = ?2 AND recipient = ?3",
                 )
                 .map_err(|e| sqlite_err(&path, e))?;
-            let mut tenant_id: Option<String> = None;
-            for raw in rows {
+            for (i, raw) in rows.iter().enumerate() {
                 let row: Row<'_> = match serde_json::from_str(raw.get()) {
                     Ok(r) => r,
                     Err(e) => {
@@ -171,16 +176,8 @@ impl Store {
                         None
                     };
                 if let Some(rowid) = changed_rowid {
-                    super::ocsf::write_email(
-                        &tx,
-                        tenant,
-                        &mut tenant_id,
-                        rowid,
-                        nmid,
-                        recipient,
-                        raw.get(),
-                    )
-                    .map_err(|e| sqlite_err(&path, e))?;
+                    super::ocsf::insert_email(&tx, rowid, &events[i])
+                        .map_err(|e| sqlite_err(&path, e))?;
                 }
                 if out.max_time.as_ref().is_none_or(|m| ns > m.0) {
                     out.max_time = Some((ns, format_ns(ns)));

@@ -254,7 +254,8 @@ impl Store {
                  PRAGMA synchronous = NORMAL;
                  PRAGMA foreign_keys = ON;
                  PRAGMA temp_store = MEMORY;
-                 PRAGMA cache_size = -65536;",
+                 PRAGMA cache_size = -65536;
+                 PRAGMA journal_size_limit = 67108864;",
             )
             .map_err(|e| sqlite_err(&self.path, e))
     }

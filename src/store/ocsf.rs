@@ -70,34 +70,81 @@ pub(crate) fn write_finding(
     Ok(())
 }
 
+/// The Email Activity of one EmailEvents row, as JSON text. Pure: safe to run on any thread.
+pub(crate) fn email_event_json(tenant: &str, tenant_id: &str, raw: &str) -> String {
+    let row: Value = serde_json::from_str(raw).unwrap_or(Value::Null);
+    let text = |k: &str| row.get(k).and_then(Value::as_str).unwrap_or_default();
+    let ctx = EmailContext {
+        tenant_id: tenant_id.to_string(),
+        event_uid: ocsf::email_event_uid(
+            tenant,
+            text("NetworkMessageId"),
+            text("RecipientEmailAddress"),
+        ),
+        tenant_name: tenant.to_string(),
+        processed_time_ms: Some(now_ms()),
+        raw: false,
+    };
+    ocsf::email_activity(&row, &ctx).to_string()
+}
+
+/// Stores the Email Activity of the email_events row `rowid`.
+pub(crate) fn insert_email(tx: &Transaction<'_>, rowid: i64, event: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO ocsf_email (event_rowid, mapping_version, event) VALUES (?1, ?2, ?3)
+         ON CONFLICT (event_rowid) DO UPDATE SET mapping_version = excluded.mapping_version, event = excluded.event",
+    )?
+    .execute(params![rowid, MAPPING_VERSION, event])?;
+    Ok(())
+}
+
 /// Maps and stores the Email Activity of one email_events row.
 pub(crate) fn write_email(
     tx: &Transaction<'_>,
     tenant: &str,
     tenant_id_cache: &mut Option<String>,
     rowid: i64,
-    network_message_id: &str,
-    recipient: &str,
     raw: &str,
 ) -> rusqlite::Result<()> {
     if tenant_id_cache.is_none() {
         *tenant_id_cache = Some(tenant_id(tx, tenant)?);
     }
-    let row: Value = serde_json::from_str(raw).unwrap_or(Value::Null);
-    let ctx = EmailContext {
-        tenant_id: tenant_id_cache.clone().unwrap_or_default(),
-        event_uid: ocsf::email_event_uid(tenant, network_message_id, recipient),
-        tenant_name: tenant.to_string(),
-        processed_time_ms: Some(now_ms()),
-        raw: false,
-    };
-    let event = ocsf::email_activity(&row, &ctx);
-    tx.prepare_cached(
-        "INSERT INTO ocsf_email (event_rowid, mapping_version, event) VALUES (?1, ?2, ?3)
-         ON CONFLICT (event_rowid) DO UPDATE SET mapping_version = excluded.mapping_version, event = excluded.event",
-    )?
-    .execute(params![rowid, MAPPING_VERSION, event.to_string()])?;
-    Ok(())
+    let event = email_event_json(tenant, tenant_id_cache.as_deref().unwrap_or_default(), raw);
+    insert_email(tx, rowid, &event)
+}
+
+/// The Entra tenant id recorded for a tenant name, outside a transaction.
+pub(crate) fn tenant_id_of(conn: &rusqlite::Connection, tenant: &str) -> rusqlite::Result<String> {
+    Ok(conn
+        .query_row(
+            "SELECT tenant_id FROM tenants WHERE name = ?1",
+            params![tenant],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or_default())
+}
+
+/// `f` over `items` on up to the machine's cores, in order. Mapping is the costly part of
+/// ingest, and it is pure, so it runs before (and beside) the single-writer transaction.
+pub(crate) fn map_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4);
+    if threads < 2 || items.len() < 256 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|c| scope.spawn(|| c.iter().map(&f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
 }
 
 /// What `remap` did.
@@ -245,13 +292,12 @@ impl Store {
                 break;
             }
             let mut cache: Option<(String, Option<String>)> = None;
-            for (rowid, tenant, nmid, rcpt, raw) in &rows {
+            for (rowid, tenant, _, _, raw) in &rows {
                 if cache.as_ref().is_none_or(|c| &c.0 != tenant) {
                     cache = Some((tenant.clone(), None));
                 }
                 if let Some((_, id)) = cache.as_mut() {
-                    write_email(&tx, tenant, id, *rowid, nmid, rcpt, raw)
-                        .map_err(|e| sqlite_err(&path, e))?;
+                    write_email(&tx, tenant, id, *rowid, raw).map_err(|e| sqlite_err(&path, e))?;
                 }
                 out.emails += 1;
             }
