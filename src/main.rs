@@ -24,7 +24,13 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            let _ = writeln!(std::io::stderr(), "mailtrail: {}", failure.message);
+            // Messages can quote Graph (error texts, names): neutralise them line by line.
+            let message: Vec<String> = failure
+                .message
+                .lines()
+                .map(mailtrail::terminal::clean)
+                .collect();
+            let _ = writeln!(std::io::stderr(), "mailtrail: {}", message.join("\n"));
             ExitCode::from(failure.exit_code)
         }
     }
@@ -66,6 +72,35 @@ fn block_on<F: std::future::Future<Output = Result<(), Failure>>>(fut: F) -> Res
         .build()
         .map_err(|e| Failure::runtime(format!("cannot start the async runtime: {e}")))?
         .block_on(fut)
+}
+
+/// Stderr for log lines, with bidi controls made visible (the formatter already escapes
+/// other control characters): a log line can quote Graph text.
+struct SafeStderr;
+
+impl Write for SafeStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match std::str::from_utf8(buf) {
+            Ok(text) if text.chars().any(mailtrail::terminal::is_bidi_control) => {
+                let cleaned: String = text
+                    .chars()
+                    .map(|c| match c {
+                        c if mailtrail::terminal::is_bidi_control(c) => {
+                            format!("\\u{{{:04x}}}", c as u32)
+                        }
+                        c => c.to_string(),
+                    })
+                    .collect();
+                std::io::stderr().write_all(cleaned.as_bytes())?;
+            }
+            _ => std::io::stderr().write_all(buf)?,
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }
 
 /// Logs to `path` (created beside the demo store), never to the terminal.
@@ -112,7 +147,7 @@ fn init_logging(global: &GlobalOpts, chatty: bool) {
         && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| SafeStderr)
         .with_ansi(ansi)
         .with_target(false)
         .try_init();

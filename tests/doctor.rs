@@ -421,6 +421,12 @@ fn a_group_readable_secret_file_is_secret_file_permissions() {
     );
     assert_skipped(&report, &AFTER_REGION);
     assert!(!ran.stdout.contains(&secret));
+    let summary = &report["environment"]["tenants"][0]["secret"];
+    assert_eq!(summary["mode"], "0640");
+    assert!(
+        summary["length"].is_null(),
+        "an exposed file is not read: {summary}"
+    );
 
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
     let (ran, report) = doctor_json(&mut cmd(), &[]);

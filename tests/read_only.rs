@@ -14,13 +14,13 @@ use doctor_support::{Home, Sim, run};
 fn allowed(method: &str, path: &str) -> bool {
     let path = path.split('?').next().unwrap_or_default();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    match (method, segments.as_slice()) {
-        ("POST", [_tenant, "oauth2", "v2.0", "token"]) => true,
-        ("POST", ["v1.0", "security", "runHuntingQuery"]) => true,
-        ("GET", [_tenant, "v2.0", ".well-known", "openid-configuration"]) => true,
-        ("GET", ["v1.0", "security", "alerts_v2"]) => true,
-        _ => false,
-    }
+    matches!(
+        (method, segments.as_slice()),
+        ("POST", [_, "oauth2", "v2.0", "token"])
+            | ("POST", ["v1.0", "security", "runHuntingQuery"])
+            | ("GET", [_, "v2.0", ".well-known", "openid-configuration"])
+            | ("GET", ["v1.0", "security", "alerts_v2"])
+    )
 }
 
 fn sigterm(child: &Child) {

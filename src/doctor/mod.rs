@@ -411,7 +411,7 @@ impl Environment {
             .config_path
             .clone()
             .or_else(|| opts.env.get("MAILTRAIL_CONFIG").map(Into::into))
-            .or_else(config::default_config_path)
+            .or_else(|| config::default_config_path().filter(|p| p.exists()))
             .map(|p| p.display().to_string());
         let store = opts
             .db_path
@@ -463,24 +463,21 @@ impl Environment {
     }
 }
 
+/// Where a secret comes from and its length. The length is read the way the secret check reads
+/// the secret, so a file open to others is not read here either.
 fn secret_summary(source: &SecretSource, env: &dyn Fn(&str) -> Option<String>) -> SecretSummary {
+    let length = source.resolve(env).ok().map(|secret| secret.len());
     match source {
         SecretSource::Env(var) => SecretSummary {
             source: "env",
             location: var.clone(),
-            length: env(var).map(|v| v.chars().count()),
+            length,
             mode: None,
         },
         SecretSource::File(path) => SecretSummary {
             source: "file",
             location: path.display().to_string(),
-            length: std::fs::read_to_string(path).ok().map(|text| {
-                let value = text
-                    .strip_suffix("\r\n")
-                    .or_else(|| text.strip_suffix('\n'))
-                    .unwrap_or(&text);
-                value.chars().count()
-            }),
+            length,
             mode: setup::file_mode(path).map(|m| format!("{m:04o}")),
         },
     }

@@ -474,11 +474,11 @@ fn judge_region(t: &TenantConfig, o: &OpenIdConfig, config_file: Option<&Path>) 
         Some(actual) => {
             let place = match config_file {
                 Some(file) => format!(
-                    "in the [[tenant]] table named '{}' in {} (or MAILTRAIL_REGION={actual})",
+                    " in the [[tenant]] table named '{}' in {} (or MAILTRAIL_REGION={actual})",
                     t.name,
                     file.display()
                 ),
-                None => format!("with MAILTRAIL_REGION={actual}"),
+                None => format!(": export MAILTRAIL_REGION={actual}"),
             };
             (
                 Check::fail(
@@ -489,7 +489,7 @@ fn judge_region(t: &TenantConfig, o: &OpenIdConfig, config_file: Option<&Path>) 
                         t.region
                     ),
                     format!(
-                        "set region = \"{actual}\" {place}; the app registration must live in that cloud too"
+                        "set region = \"{actual}\"{place}; the app registration must live in that cloud too"
                     ),
                 ),
                 false,
