@@ -4,64 +4,15 @@
 //!
 //! Run: `cargo bench --bench export` (prints the numbers; asserts nothing).
 
-use std::io::{BufRead, BufReader};
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-fn peak_rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-}
-
-/// Runs a command to completion, sampling its peak memory; returns (seconds, peak KiB).
-fn measured(mut cmd: Command) -> (f64, u64) {
-    let started = Instant::now();
-    let mut child = cmd.spawn().expect("spawn");
-    let pid = child.id();
-    let mut peak = 0;
-    loop {
-        if let Some(kib) = peak_rss_kib(pid) {
-            peak = peak.max(kib);
-        }
-        if let Some(status) = child.try_wait().expect("wait") {
-            assert!(status.success(), "{cmd:?} failed");
-            return (started.elapsed().as_secs_f64(), peak);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use support::{measured, simulator};
 
 fn build_store(bin: &str, db: &Path) {
-    let mut sim = Command::new(bin)
-        .args([
-            "--quiet",
-            "simulate",
-            "--scale",
-            "large",
-            "--print-creds",
-            "--start",
-            "2026-11-20T12:00:00Z",
-            "--freeze",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the simulator");
-    let mut env = Vec::new();
-    for line in BufReader::new(sim.stdout.take().expect("stdout")).lines() {
-        let line = line.expect("line");
-        if let Some(kv) = line.strip_prefix("export ") {
-            let (k, v) = kv.split_once('=').expect("k=v");
-            env.push((k.to_string(), v.trim_matches('\'').to_string()));
-            if env.len() == 5 {
-                break;
-            }
-        }
-    }
+    let (mut sim, env) = simulator("large");
     let mut cmd = Command::new(bin);
     cmd.args([
         "--quiet",

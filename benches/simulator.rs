@@ -3,53 +3,20 @@
 //!
 //! Run: `cargo bench --bench simulator` (prints a table; asserts nothing).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod support;
+
+use std::collections::HashMap;
 use std::time::Instant;
 
 use serde_json::{Value, json};
-
-fn peak_rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-}
+use support::{peak_rss_kib, simulator};
 
 fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mailtrail"))
-        .args([
-            "--quiet",
-            "simulate",
-            "--scale",
-            "large",
-            "--print-creds",
-            "--start",
-            "2026-11-20T12:00:00Z",
-            "--freeze",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the simulator");
+    let (mut child, lines) = simulator("large");
     let pid = child.id();
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let mut env = std::collections::HashMap::new();
-    let mut url = String::new();
-    for line in lines.by_ref() {
-        let line = line.expect("line");
-        if let Some(u) = line.strip_prefix("listening on ") {
-            url = u.to_string();
-        } else if let Some(kv) = line.strip_prefix("export ") {
-            let (k, v) = kv.split_once('=').expect("k=v");
-            env.insert(k.to_string(), v.trim_matches('\'').to_string());
-            if env.len() == 5 {
-                break;
-            }
-        }
-    }
+    let env: HashMap<String, String> = lines.into_iter().collect();
+    let url = env["MAILTRAIL_GRAPH_ENDPOINT"].clone();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

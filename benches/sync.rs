@@ -4,46 +4,16 @@
 //!
 //! Run: `cargo bench --bench sync` (prints the numbers; asserts nothing).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod support;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn peak_rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-}
+use support::{peak_rss_kib, simulator};
 
 fn main() {
     let bin = env!("CARGO_BIN_EXE_mailtrail");
-    let mut sim = Command::new(bin)
-        .args([
-            "--quiet",
-            "simulate",
-            "--scale",
-            "large",
-            "--print-creds",
-            "--start",
-            "2026-11-20T12:00:00Z",
-            "--freeze",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the simulator");
-    let mut env = Vec::new();
-    for line in BufReader::new(sim.stdout.take().expect("stdout")).lines() {
-        let line = line.expect("line");
-        if let Some(kv) = line.strip_prefix("export ") {
-            let (k, v) = kv.split_once('=').expect("k=v");
-            env.push((k.to_string(), v.trim_matches('\'').to_string()));
-            if env.len() == 5 {
-                break;
-            }
-        }
-    }
+    let (mut sim, env) = simulator("large");
     let dir = std::env::temp_dir().join(format!("mailtrail-bench-sync-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");

@@ -88,59 +88,51 @@ pub fn write_events(
         }
         Ok(())
     };
+    // One query per class, each streamed row by row: (event, raw source when --raw).
+    let mut queries: Vec<(String, bool)> = Vec::new();
     if req.findings {
         let current = if req.all_versions {
             ""
         } else {
             "JOIN alerts a ON a.tenant = f.tenant AND a.id = f.alert_id AND a.last_update_ns = f.last_update_ns"
         };
-        let sql = format!(
-            "SELECT f.event, CASE WHEN ?4 THEN v.raw END FROM ocsf_findings f {current}
-             LEFT JOIN alert_versions v ON ?4 AND v.tenant = f.tenant AND v.id = f.alert_id AND v.last_update_ns = f.last_update_ns
-             WHERE f.time_ms >= ?1 AND f.time_ms < ?2 AND (?3 IS NULL OR f.tenant = ?3)
-             ORDER BY f.time_ms, f.tenant, f.alert_id, f.last_update_ns"
-        );
-        let mut stmt = store
-            .conn()
-            .prepare(&sql)
-            .map_err(|e| Failure::from(store.err(e)))?;
-        let mut rows = stmt
-            .query(params![since, until, tenant, req.raw])
-            .map_err(|e| Failure::from(store.err(e)))?;
-        while let Some(row) = rows.next().map_err(|e| Failure::from(store.err(e)))? {
-            let event: String = row.get(0).map_err(|e| Failure::from(store.err(e)))?;
-            let raw: Option<String> = row.get(1).map_err(|e| Failure::from(store.err(e)))?;
-            match raw {
-                Some(r) => emit(&with_raw(&event, &r), out)?,
-                None => emit(&event, out)?,
-            }
-            counts.findings += 1;
-            if counts.findings % 4096 == 0 {
-                tick(counts.findings + counts.emails);
-            }
-        }
+        queries.push((
+            format!(
+                "SELECT f.event, CASE WHEN ?4 THEN v.raw END FROM ocsf_findings f {current}
+                 LEFT JOIN alert_versions v ON ?4 AND v.tenant = f.tenant AND v.id = f.alert_id AND v.last_update_ns = f.last_update_ns
+                 WHERE f.time_ms >= ?1 AND f.time_ms < ?2 AND (?3 IS NULL OR f.tenant = ?3)
+                 ORDER BY f.time_ms, f.tenant, f.alert_id, f.last_update_ns"
+            ),
+            true,
+        ));
     }
     if req.emails {
-        let mut stmt = store
-            .conn()
-            .prepare(
-                "SELECT o.event, CASE WHEN ?4 THEN e.raw END FROM email_events e JOIN ocsf_email o ON o.event_rowid = e.rowid
-                 WHERE e.timestamp_ms >= ?1 AND e.timestamp_ms < ?2 AND (?3 IS NULL OR e.tenant = ?3)
-                 ORDER BY e.timestamp_ms, e.rowid",
-            )
-            .map_err(|e| Failure::from(store.err(e)))?;
+        queries.push((
+            "SELECT o.event, CASE WHEN ?4 THEN e.raw END FROM email_events e JOIN ocsf_email o ON o.event_rowid = e.rowid
+             WHERE e.timestamp_ms >= ?1 AND e.timestamp_ms < ?2 AND (?3 IS NULL OR e.tenant = ?3)
+             ORDER BY e.timestamp_ms, e.rowid"
+                .to_string(),
+            false,
+        ));
+    }
+    let db = |e: rusqlite::Error| Failure::from(store.err(e));
+    for (sql, findings) in queries {
+        let mut stmt = store.conn().prepare(&sql).map_err(db)?;
         let mut rows = stmt
             .query(params![since, until, tenant, req.raw])
-            .map_err(|e| Failure::from(store.err(e)))?;
-        while let Some(row) = rows.next().map_err(|e| Failure::from(store.err(e)))? {
-            let event: String = row.get(0).map_err(|e| Failure::from(store.err(e)))?;
-            let raw: Option<String> = row.get(1).map_err(|e| Failure::from(store.err(e)))?;
-            match raw {
-                Some(r) => emit(&with_raw(&event, &r), out)?,
+            .map_err(db)?;
+        while let Some(row) = rows.next().map_err(db)? {
+            let event: String = row.get(0).map_err(db)?;
+            match row.get::<_, Option<String>>(1).map_err(db)? {
+                Some(raw) => emit(&with_raw(&event, &raw), out)?,
                 None => emit(&event, out)?,
             }
-            counts.emails += 1;
-            if counts.emails % 4096 == 0 {
+            if findings {
+                counts.findings += 1;
+            } else {
+                counts.emails += 1;
+            }
+            if (counts.findings + counts.emails) % 4096 == 0 {
                 tick(counts.findings + counts.emails);
             }
         }
