@@ -18,10 +18,13 @@ CREATE INDEX IF NOT EXISTS alert_evidence_recipient ON alert_evidence (recipient
 CREATE INDEX IF NOT EXISTS alert_evidence_sender_domain ON alert_evidence (substr(sender, instr(sender, '@') + 1) COLLATE NOCASE)
     WHERE sender IS NOT NULL;
 CREATE INDEX IF NOT EXISTS alert_evidence_url ON alert_evidence (url COLLATE NOCASE);
+-- The overview's "delivered to inbox" call-out: inbox evidence only, covering what it reads.
+CREATE INDEX IF NOT EXISTS alert_evidence_inbox ON alert_evidence (tenant, alert_id, delivery_location, remediation_status)
+    WHERE delivery_location LIKE 'inbox%';
 
 -- Threat list sort orders (the expressions must match src/store/views.rs exactly) and the
 -- overview's severity × status counts.
 CREATE INDEX IF NOT EXISTS alerts_tui_severity ON alerts ((CASE severity WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 WHEN 'informational' THEN 0 ELSE -1 END), created_ms);
 CREATE INDEX IF NOT EXISTS alerts_tui_status ON alerts (coalesce(status, ''), created_ms);
 CREATE INDEX IF NOT EXISTS alerts_tui_title ON alerts (coalesce(title, ''), created_ms);
-CREATE INDEX IF NOT EXISTS alerts_tui_overview ON alerts (created_ms, severity, status);
+CREATE INDEX IF NOT EXISTS alerts_tui_overview ON alerts (created_ms, severity, status, tenant, id);

@@ -248,7 +248,10 @@ impl fmt::Display for SearchError {
                 write!(f, "unterminated quote; close it with \"")
             }
             SearchErrorKind::DanglingNegation => {
-                write!(f, "'-' must be followed by a filter or a word, e.g. -status:resolved")
+                write!(
+                    f,
+                    "'-' must be followed by a filter or a word, e.g. -status:resolved"
+                )
             }
             SearchErrorKind::BadValue {
                 key,
@@ -571,7 +574,9 @@ fn parse_time_bound(v: &str) -> Option<TimeBound> {
         return Some(TimeBound::At(t.with_timezone(&Utc).timestamp_millis()));
     }
     let date = NaiveDate::parse_from_str(v, "%Y-%m-%d").ok()?;
-    Some(TimeBound::At(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis()))
+    Some(TimeBound::At(
+        date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis(),
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -608,11 +613,9 @@ impl fmt::Display for Term {
         }
         let list = |v: &[String]| v.iter().map(|s| quote(s)).collect::<Vec<_>>().join(",");
         let time = |t: &TimeBound| match t {
-            TimeBound::Ago(ms) => {
-                crate::duration::format_duration(std::time::Duration::from_millis(
-                    u64::try_from(*ms).unwrap_or(0),
-                ))
-            }
+            TimeBound::Ago(ms) => crate::duration::format_duration(
+                std::time::Duration::from_millis(u64::try_from(*ms).unwrap_or(0)),
+            ),
             TimeBound::At(ms) => DateTime::<Utc>::from_timestamp_millis(*ms)
                 .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
                 .unwrap_or_default(),
@@ -756,8 +759,14 @@ fn is_full_url(v: &str) -> bool {
 /// `column = ? COLLATE NOCASE` or `column LIKE ? ESCAPE '\'` with its parameter.
 fn column_match(column: &str, m: &Match) -> (String, Value) {
     match m {
-        Match::Exact(v) => (format!("{column} = ? COLLATE NOCASE"), Value::Text(v.clone())),
-        Match::Like(p) => (format!("{column} LIKE ? ESCAPE '\\'"), Value::Text(p.clone())),
+        Match::Exact(v) => (
+            format!("{column} = ? COLLATE NOCASE"),
+            Value::Text(v.clone()),
+        ),
+        Match::Like(p) => (
+            format!("{column} LIKE ? ESCAPE '\\'"),
+            Value::Text(p.clone()),
+        ),
     }
 }
 
@@ -808,6 +817,31 @@ fn evidence_in(cond: &str) -> String {
     format!("(a.tenant, a.id) IN (SELECT e.tenant, e.alert_id FROM alert_evidence e WHERE {cond})")
 }
 
+/// An evidence condition on one column: an exact value is looked up through the column's index
+/// (few rows), a pattern is tested lazily per alert (an index cannot help a `LIKE '%…%'`, and
+/// a paged scan stops at a page).
+fn evidence_match(column: &str, m: &Match) -> (String, Vec<Value>) {
+    let (cond, p) = column_match(column, m);
+    let sql = match m {
+        Match::Exact(_) => evidence_in(&cond),
+        Match::Like(_) => evidence_exists(&cond),
+    };
+    (sql, vec![p])
+}
+
+/// The messages named by evidence matching `cond`, for email events (alias `ev`).
+fn messages_with_evidence(cond: &str, exact: bool) -> String {
+    if exact {
+        format!(
+            "ev.network_message_id IN (SELECT e.network_message_id FROM alert_evidence e WHERE {cond})"
+        )
+    } else {
+        format!(
+            "EXISTS (SELECT 1 FROM alert_evidence e WHERE e.network_message_id = ev.network_message_id AND ({cond}))"
+        )
+    }
+}
+
 /// Which table a condition is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Table {
@@ -838,9 +872,7 @@ pub fn text_condition(table: Table, word: &str) -> (String, Vec<Value>) {
                 &["ev.subject", "ev.sender_from", "ev.recipient"],
                 std::slice::from_ref(&p),
             );
-            let url = format!(
-                "ev.network_message_id IN (SELECT e.network_message_id FROM alert_evidence e WHERE e.url LIKE ? ESCAPE '\\')"
-            );
+            let url = messages_with_evidence("e.url LIKE ? ESCAPE '\\'", false);
             params.push(p);
             (format!("{sql} OR {url}"), params)
         }
@@ -860,22 +892,20 @@ pub fn threat_where(query: &Query, now_ms: i64) -> SqlWhere {
 fn threat_term(filter: &Filter, now_ms: i64) -> (String, Vec<Value>) {
     match filter {
         Filter::Text(v) => text_condition(Table::Threats, v),
-        Filter::Sender(v) => {
-            let (c, p) = column_match("e.sender", &address_match(v, is_full_address));
-            (evidence_in(&c), vec![p])
-        }
-        Filter::Recipient(v) => {
-            let (c, p) = column_match("e.recipient", &address_match(v, is_full_address));
-            (evidence_in(&c), vec![p])
-        }
+        Filter::Sender(v) => evidence_match("e.sender", &address_match(v, is_full_address)),
+        Filter::Recipient(v) => evidence_match("e.recipient", &address_match(v, is_full_address)),
         Filter::Domain(v) => {
-            let (c, p) = column_match(EVIDENCE_SENDER_DOMAIN, &address_match(v, |_| true));
-            (evidence_in(&format!("e.sender IS NOT NULL AND {c}")), vec![p])
+            let m = address_match(v, |_| true);
+            let (c, p) = column_match(EVIDENCE_SENDER_DOMAIN, &m);
+            // The domain index is partial (senders only): say so for the planner.
+            let cond = format!("e.sender IS NOT NULL AND {c}");
+            let sql = match m {
+                Match::Exact(_) => evidence_in(&cond),
+                Match::Like(_) => evidence_exists(&cond),
+            };
+            (sql, vec![p])
         }
-        Filter::Url(v) => {
-            let (c, p) = column_match("e.url", &address_match(v, is_full_url));
-            (evidence_in(&c), vec![p])
-        }
+        Filter::Url(v) => evidence_match("e.url", &address_match(v, is_full_url)),
         Filter::Message(v) => (
             evidence_in("e.network_message_id = ?"),
             vec![Value::Text(v.clone())],
@@ -914,8 +944,14 @@ fn threat_term(filter: &Filter, now_ms: i64) -> (String, Vec<Value>) {
                 params,
             )
         }
-        Filter::Since(t) => ("a.created_ms >= ?".into(), vec![Value::Integer(t.resolve(now_ms))]),
-        Filter::Until(t) => ("a.created_ms < ?".into(), vec![Value::Integer(t.resolve(now_ms))]),
+        Filter::Since(t) => (
+            "a.created_ms >= ?".into(),
+            vec![Value::Integer(t.resolve(now_ms))],
+        ),
+        Filter::Until(t) => (
+            "a.created_ms < ?".into(),
+            vec![Value::Integer(t.resolve(now_ms))],
+        ),
         Filter::Tenant(v) => {
             let values: Vec<&str> = v.iter().map(String::as_str).collect();
             in_list("a.tenant", &values)
@@ -934,12 +970,14 @@ pub fn email_where(query: &Query, now_ms: i64) -> SqlWhere {
     w
 }
 
-/// Messages named by alerts that satisfy `alert_cond` (on `alerts AS a`).
+/// Messages named by alerts that satisfy `alert_cond` (on `alerts AS a`). Correlated: an
+/// alert condition such as a severity matches tens of thousands of alerts, far too many to
+/// collect first, while each event is checked with two index lookups.
 fn messages_of_alerts(alert_cond: &str) -> String {
     format!(
-        "ev.network_message_id IN (SELECT e.network_message_id FROM alert_evidence e
+        "EXISTS (SELECT 1 FROM alert_evidence e
             JOIN alerts a ON a.tenant = e.tenant AND a.id = e.alert_id
-            WHERE e.network_message_id IS NOT NULL AND ({alert_cond}))"
+            WHERE e.network_message_id = ev.network_message_id AND ({alert_cond}))"
     )
 }
 
@@ -960,11 +998,10 @@ fn email_term(filter: &Filter, now_ms: i64) -> (String, Vec<Value>) {
         }
         Filter::Url(v) => {
             // EmailEvents carry no URLs; the messages an alert's evidence ties to the URL do.
-            let (c, p) = column_match("e.url", &address_match(v, is_full_url));
+            let m = address_match(v, is_full_url);
+            let (c, p) = column_match("e.url", &m);
             (
-                format!(
-                    "ev.network_message_id IN (SELECT e.network_message_id FROM alert_evidence e WHERE {c})"
-                ),
+                messages_with_evidence(&c, matches!(m, Match::Exact(_))),
                 vec![p],
             )
         }
@@ -982,7 +1019,10 @@ fn email_term(filter: &Filter, now_ms: i64) -> (String, Vec<Value>) {
         }
         Filter::Threat(v) => {
             let patterns: Vec<Value> = v.iter().map(|s| contains(s)).collect();
-            any_like(&["ev.threat_types"], &patterns)
+            let (sql, params) = any_like(&["ev.threat_types"], &patterns);
+            // Stated so the planner can scan the partial index of threat mail instead of all
+            // mail (email_events_threats, 0003_tui_indexes.sql).
+            (format!("ev.threat_types IS NOT NULL AND ({sql})"), params)
         }
         Filter::Since(t) => (
             "ev.timestamp_ms >= ?".into(),
@@ -1126,7 +1166,10 @@ mod tests {
                 ..
             }
         ));
-        assert!(e.to_string().contains("put text containing ':' in quotes"), "{e}");
+        assert!(
+            e.to_string().contains("put text containing ':' in quotes"),
+            "{e}"
+        );
         // Positions count characters, not bytes.
         let input = "日本 sevrity:high";
         assert_eq!(error(input).column(input), 3);
@@ -1144,7 +1187,13 @@ mod tests {
         assert_eq!(e.span.start, 8);
 
         let e = error("severity:critical");
-        assert!(matches!(e.kind, SearchErrorKind::BadValue { key: "severity", .. }));
+        assert!(matches!(
+            e.kind,
+            SearchErrorKind::BadValue {
+                key: "severity",
+                ..
+            }
+        ));
         assert_eq!(e.span, 9..17);
         assert!(e.to_string().contains("informational, low, medium or high"));
         assert!(matches!(
@@ -1160,7 +1209,10 @@ mod tests {
         assert!(e.to_string().contains("new, inProgress or resolved"), "{e}");
 
         let e = error("since:yesterday");
-        assert!(matches!(e.kind, SearchErrorKind::BadValue { key: "since", .. }));
+        assert!(matches!(
+            e.kind,
+            SearchErrorKind::BadValue { key: "since", .. }
+        ));
         assert!(e.to_string().contains("24h"));
         assert!(matches!(
             error("until:5").kind,
@@ -1215,7 +1267,11 @@ mod tests {
     #[test]
     fn address_matching_rules() {
         let w = email_where(&parse("sender:a@b.c").unwrap(), 0);
-        assert!(w.sql.contains("ev.sender_from = ? COLLATE NOCASE"), "{}", w.sql);
+        assert!(
+            w.sql.contains("ev.sender_from = ? COLLATE NOCASE"),
+            "{}",
+            w.sql
+        );
         let w = email_where(&parse("sender:alice").unwrap(), 0);
         assert!(w.sql.contains("LIKE"));
         assert_eq!(w.params, vec![Value::Text("%alice%".into())]);

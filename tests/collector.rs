@@ -356,7 +356,10 @@ async fn with_faults_the_final_store_equals_the_fault_free_one() {
     let (ea, eb) = (stored_events(&db_a, tenant), stored_events(&db_b, tenant));
     let only_a: Vec<_> = ea.keys().filter(|k| !eb.contains_key(*k)).collect();
     let only_b: Vec<_> = eb.keys().filter(|k| !ea.contains_key(*k)).collect();
-    let differ: Vec<_> = ea.keys().filter(|k| eb.get(*k).is_some_and(|v| v != &ea[*k])).collect();
+    let differ: Vec<_> = ea
+        .keys()
+        .filter(|k| eb.get(*k).is_some_and(|v| v != &ea[*k]))
+        .collect();
     assert!(
         only_a.is_empty() && only_b.is_empty() && differ.is_empty(),
         "healthy-only {} {:?}, faulty-only {} {:?}, different {}",

@@ -251,14 +251,22 @@ async fn the_cli_exports_atomically_with_filters_and_refuses_bad_input() {
             "2026-11-20T00:00:00Z",
         ],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines: Vec<Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert!(!lines.is_empty() && lines.len() < n);
-    let ms = |t: &str| t.parse::<chrono::DateTime<chrono::Utc>>().unwrap().timestamp_millis();
+    let ms = |t: &str| {
+        t.parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap()
+            .timestamp_millis()
+    };
     let (lo, hi) = (ms("2026-11-19T00:00:00Z"), ms("2026-11-20T00:00:00Z"));
     assert!(lines.iter().all(|e| e["class_uid"] == 4009
         && e["time"].as_i64().unwrap() >= lo

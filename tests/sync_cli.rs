@@ -91,7 +91,10 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
         String::from_utf8_lossy(&out.stderr)
     );
     let full = started.elapsed();
-    assert!(full > Duration::from_secs(3), "the reference sync is long enough to be interrupted");
+    assert!(
+        full > Duration::from_secs(3),
+        "the reference sync is long enough to be interrupted"
+    );
     let events: i64 = Connection::open(&reference)
         .unwrap()
         .query_row("SELECT count(*) FROM email_events", [], |r| r.get(0))

@@ -34,6 +34,8 @@ pub struct ActivityView {
     list: PagedList<EventRow>,
     detail: Option<Detail>,
     stale: bool,
+    /// Where the view is drawn (for the detail pane's size).
+    area: Rect,
 }
 
 impl ActivityView {
@@ -43,6 +45,7 @@ impl ActivityView {
             list: PagedList::default(),
             detail: None,
             stale: true,
+            area: Rect::new(0, 0, 80, 22),
         }
     }
 
@@ -127,17 +130,31 @@ impl ActivityView {
             Pivot::Recipient => Filter::Recipient(row.recipient.clone()),
             Pivot::Domain => Filter::Domain(row.sender_domain.clone().ok_or_else(missing)?),
             Pivot::Url => Filter::Url(row.url.clone().ok_or_else(|| {
-                "EmailEvents carry no URLs and no alert evidence names one for this message"
+                "no URL known for this message (EmailEvents carry none; alert evidence names none)"
                     .to_string()
             })?),
             Pivot::Message => Filter::Message(row.network_message_id.clone()),
         })
     }
 
+    /// The filter `t` sets: the threats naming the current message, if any does.
+    pub fn related_threats(&self) -> Result<Filter, String> {
+        let row = self.current().ok_or("no email event selected")?;
+        if row.alerts == 0 {
+            return Err("no threat names this message".into());
+        }
+        Ok(Filter::Message(row.network_message_id.clone()))
+    }
+
     pub fn set_area(&mut self, main: Rect) {
-        self.list.set_viewport(usize::from(main.height.saturating_sub(2)));
+        self.list
+            .set_viewport(usize::from(main.height.saturating_sub(2)));
+        self.area = main;
         if let Some(d) = &mut self.detail {
-            d.pane.set_viewport(usize::from(main.height.saturating_sub(1)));
+            d.pane.set_size(
+                usize::from(main.height.saturating_sub(1)),
+                usize::from(main.width),
+            );
         }
     }
 
@@ -147,7 +164,10 @@ impl ActivityView {
         };
         let epoch = ctx.epoch();
         let mut pane = DetailPane::loading(self.theme, title(row));
-        pane.set_viewport(self.list.viewport() + 1);
+        pane.set_size(
+            usize::from(self.area.height.saturating_sub(1)),
+            usize::from(self.area.width),
+        );
         ctx.send(Request::EventDetail {
             epoch,
             rowid: row.rowid,
@@ -195,7 +215,9 @@ impl ActivityView {
                             );
                             d.data = Some(data.clone());
                         }
-                        Ok(None) => d.pane.fail("this email event is no longer in the store".into()),
+                        Ok(None) => d
+                            .pane
+                            .fail("this email event is no longer in the store".into()),
                         Err(e) => d.pane.fail(e.clone()),
                     }
                 }
@@ -296,7 +318,13 @@ impl Component for ActivityView {
         if self.detail.is_some() {
             return None;
         }
-        list_click(mouse, area, self.list.offset(), self.list.selected_index(), self.list.rows().len())
+        list_click(
+            mouse,
+            area,
+            self.list.offset(),
+            self.list.selected_index(),
+            self.list.rows().len(),
+        )
     }
 
     fn update(&mut self, action: &Action, ctx: &mut Ctx<'_>) -> bool {
@@ -408,8 +436,11 @@ impl Component for ActivityView {
             .header(Row::new(titles).style(t.header()))
             .column_spacing(1)
             .row_highlight_style(t.selected());
-        let mut state = TableState::default()
-            .with_selected(Some(self.list.selected_index() - self.list.offset()));
+        let mut state = TableState::default().with_selected(Some(
+            self.list
+                .selected_index()
+                .saturating_sub(self.list.offset()),
+        ));
         frame.render_stateful_widget(table, inner, &mut state);
     }
 }
@@ -440,7 +471,10 @@ fn detail_lines(t: Theme, d: &EventDetail) -> Vec<Line<'static>> {
             t,
             0,
             "threat types",
-            r.threat_types.as_deref().filter(|s| !s.is_empty()).unwrap_or("none"),
+            r.threat_types
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .unwrap_or("none"),
         ),
         kv(t, 0, "NetworkMessageId", &r.network_message_id),
     ];
@@ -453,7 +487,10 @@ fn detail_lines(t: Theme, d: &EventDetail) -> Vec<Line<'static>> {
     out.push(Line::raw(""));
     out.push(heading(
         t,
-        format!("Threats naming this message ({}) · t: show in Threats", d.threats.len()),
+        format!(
+            "Threats naming this message ({}) · t: show in Threats",
+            d.threats.len()
+        ),
     ));
     if d.threats.is_empty() {
         out.push(Line::styled("  none", t.dim()));

@@ -3,7 +3,9 @@
 //! [`App::update`] applies actions and collects the store [`Request`]s they need, which the
 //! caller runs (a worker thread in the terminal, inline in tests). [`App::draw`] is pure.
 
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{
+    Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -266,7 +268,10 @@ impl App {
     // The one place state changes.
 
     pub fn update(&mut self, action: Action) {
-        if !matches!(action, Action::Loaded(_) | Action::Tick | Action::Resize(..)) {
+        if !matches!(
+            action,
+            Action::Loaded(_) | Action::Tick | Action::Resize(..)
+        ) {
             self.message = None;
         }
         let now = self.now_ms();
@@ -355,7 +360,7 @@ impl App {
             }
             Action::RelatedThreats | Action::RelatedEvents => {
                 let (from, to) = if matches!(action, Action::RelatedThreats) {
-                    (self.activity.pivot(Pivot::Message), ViewId::Threats)
+                    (self.activity.related_threats(), ViewId::Threats)
                 } else {
                     (self.threats.pivot(Pivot::Message), ViewId::Activity)
                 };
@@ -369,10 +374,7 @@ impl App {
                 }
             }
             Action::InboxThreats => {
-                let text = format!(
-                    "delivery:inbox since:{}",
-                    self.overview.period().label()
-                );
+                let text = format!("delivery:inbox since:{}", self.overview.period().label());
                 self.view = ViewId::Threats;
                 self.set_filter(&text);
             }
@@ -560,9 +562,7 @@ impl App {
         };
         let right = match (&self.message, self.view) {
             (Some(m), _) => safe(m),
-            (None, ViewId::Threats) if !self.threats.detail_open() => {
-                position(self.threats.list())
-            }
+            (None, ViewId::Threats) if !self.threats.detail_open() => position(self.threats.list()),
             (None, ViewId::Activity) if !self.activity.detail_open() => {
                 position(self.activity.list())
             }

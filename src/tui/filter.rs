@@ -151,7 +151,7 @@ impl FilterBar {
         let col = 2 + safe(&prefix).chars().count();
         let caret = "^".repeat(e.width(&self.text));
         let message = e.to_string();
-        let fits_left = message.chars().count() + 1 <= col;
+        let fits_left = message.chars().count() < col;
         let fits_right = col + caret.len() + 1 + message.chars().count() <= usize::from(area.width);
         let text = if fits_left && !fits_right {
             let pad = col - message.chars().count() - 1;
@@ -159,9 +159,6 @@ impl FilterBar {
         } else {
             format!("{}{caret} {message}", " ".repeat(col))
         };
-        frame.render_widget(
-            Paragraph::new(Line::styled(text, self.theme.error())),
-            area,
-        );
+        frame.render_widget(Paragraph::new(Line::styled(text, self.theme.error())), area);
     }
 }

@@ -120,19 +120,29 @@ impl Component for HealthView {
             frame.render_widget(Paragraph::new(note), inner);
             return;
         }
+        // Columns that fit the width exactly: an over-constrained table is laid out
+        // differently from run to run by the constraint solver.
+        let narrow = area.width < 90;
         let widths = [
-            Constraint::Length(12),
+            Constraint::Length(if narrow { 9 } else { 12 }),
             Constraint::Length(8),
             Constraint::Length(9),
-            Constraint::Length(12),
-            Constraint::Length(11),
+            Constraint::Length(if narrow { 9 } else { 12 }),
+            Constraint::Length(if narrow { 9 } else { 11 }),
             Constraint::Length(9),
             Constraint::Length(7),
-            Constraint::Length(9),
+            Constraint::Length(if narrow { 8 } else { 9 }),
             Constraint::Length(4),
         ];
         let header = Row::new([
-            "TENANT", "STREAM", "HEALTH", "LAST OK", "LAST RUN", "ROWS", "RETRIES", "THROTTLED",
+            "TENANT",
+            "STREAM",
+            "HEALTH",
+            "LAST OK",
+            "LAST RUN",
+            "ROWS",
+            "RETRIES",
+            "THROTTLED",
             "GAPS",
         ])
         .style(t.header());
@@ -180,7 +190,7 @@ impl Component for HealthView {
                     ago(self.now_ms, r.started_ms)
                 )));
                 lines.push(Line::raw(format!(
-                    "{} pages · {} new · {} updated · {} unchanged · {} requests",
+                    "pages {} · new {} · updated {} · unchanged {} · requests {}",
                     thousands(r.pages),
                     thousands(r.rows_new),
                     thousands(r.rows_updated),
@@ -233,7 +243,9 @@ impl Component for HealthView {
             t.header(),
         ));
         frame.render_widget(
-            Paragraph::new(lines).block(block).wrap(Wrap { trim: false }),
+            Paragraph::new(lines)
+                .block(block)
+                .wrap(Wrap { trim: false }),
             bottom,
         );
     }

@@ -70,9 +70,24 @@ macro_rules! entry {
 pub const HELP: &[HelpEntry] = &[
     entry!(Everywhere, "Tab  Shift-Tab", "next / previous view", [KeyCode::Tab, NONE; KeyCode::BackTab, SHIFT]),
     entry!(Everywhere, "1 2 3 4", "Overview, Threats, Activity, Sync health", [KeyCode::Char('1'), NONE; KeyCode::Char('2'), NONE; KeyCode::Char('3'), NONE; KeyCode::Char('4'), NONE]),
-    entry!(Everywhere, "/", "filter (one syntax in every view, see below)", [KeyCode::Char('/'), NONE]),
-    entry!(Everywhere, "Esc", "back: close the detail, then clear the filter", [KeyCode::Esc, NONE]),
-    entry!(Everywhere, "?", "this help (Esc closes it)", [KeyCode::Char('?'), NONE]),
+    entry!(
+        Everywhere,
+        "/",
+        "filter (one syntax in every view, see below)",
+        [KeyCode::Char('/'), NONE]
+    ),
+    entry!(
+        Everywhere,
+        "Esc",
+        "back: close the detail, then clear the filter",
+        [KeyCode::Esc, NONE]
+    ),
+    entry!(
+        Everywhere,
+        "?",
+        "this help (Esc closes it)",
+        [KeyCode::Char('?'), NONE]
+    ),
     entry!(Everywhere, "Ctrl-L  F5", "reload from the store", [KeyCode::Char('l'), CTRL; KeyCode::F(5), NONE]),
     entry!(Everywhere, "q  Ctrl-C", "quit", [KeyCode::Char('q'), NONE; KeyCode::Char('c'), CTRL]),
     entry!(List, "↑ ↓  k j", "move", [KeyCode::Up, NONE; KeyCode::Down, NONE; KeyCode::Char('k'), NONE; KeyCode::Char('j'), NONE]),
@@ -81,17 +96,67 @@ pub const HELP: &[HelpEntry] = &[
     entry!(List, "Enter", "open the detail", [KeyCode::Enter, NONE]),
     entry!(Pivots, "S", "same sender", [KeyCode::Char('S'), SHIFT]),
     entry!(Pivots, "R", "same recipient", [KeyCode::Char('R'), SHIFT]),
-    entry!(Pivots, "D", "same sender domain", [KeyCode::Char('D'), SHIFT]),
+    entry!(
+        Pivots,
+        "D",
+        "same sender domain",
+        [KeyCode::Char('D'), SHIFT]
+    ),
     entry!(Pivots, "U", "same URL", [KeyCode::Char('U'), SHIFT]),
-    entry!(Pivots, "M", "same message (NetworkMessageId)", [KeyCode::Char('M'), SHIFT]),
-    entry!(Overview, "p", "period: 24h, 7d, 30d", [KeyCode::Char('p'), NONE]),
-    entry!(Overview, "i", "list the threats delivered to an inbox", [KeyCode::Char('i'), NONE]),
-    entry!(Threats, "s", "sort by the next column (time, severity, status, title)", [KeyCode::Char('s'), NONE]),
-    entry!(Threats, "r", "reverse the sort order", [KeyCode::Char('r'), NONE]),
-    entry!(Threats, "e", "the message's email events (in Activity)", [KeyCode::Char('e'), NONE]),
-    entry!(Activity, "t", "the threats naming the message (in Threats)", [KeyCode::Char('t'), NONE]),
-    entry!(Detail, "v", "raw JSON (again: back to the fields)", [KeyCode::Char('v'), NONE]),
-    entry!(Detail, "o", "OCSF event (again: back to the fields)", [KeyCode::Char('o'), NONE]),
+    entry!(
+        Pivots,
+        "M",
+        "same message (NetworkMessageId)",
+        [KeyCode::Char('M'), SHIFT]
+    ),
+    entry!(
+        Overview,
+        "p",
+        "period: 24h, 7d, 30d",
+        [KeyCode::Char('p'), NONE]
+    ),
+    entry!(
+        Overview,
+        "i",
+        "list the threats delivered to an inbox",
+        [KeyCode::Char('i'), NONE]
+    ),
+    entry!(
+        Threats,
+        "s",
+        "sort by the next column (time, severity, status, title)",
+        [KeyCode::Char('s'), NONE]
+    ),
+    entry!(
+        Threats,
+        "r",
+        "reverse the sort order",
+        [KeyCode::Char('r'), NONE]
+    ),
+    entry!(
+        Threats,
+        "e",
+        "the message's email events (in Activity)",
+        [KeyCode::Char('e'), NONE]
+    ),
+    entry!(
+        Activity,
+        "t",
+        "the threats naming the message (in Threats)",
+        [KeyCode::Char('t'), NONE]
+    ),
+    entry!(
+        Detail,
+        "v",
+        "raw JSON (again: back to the fields)",
+        [KeyCode::Char('v'), NONE]
+    ),
+    entry!(
+        Detail,
+        "o",
+        "OCSF event (again: back to the fields)",
+        [KeyCode::Char('o'), NONE]
+    ),
     entry!(Detail, "Enter", "the fields", [KeyCode::Enter, NONE]),
     entry!(Detail, "↑ ↓ k j PgUp PgDn g G", "scroll", [KeyCode::Down, NONE; KeyCode::Char('k'), NONE; KeyCode::PageDown, NONE; KeyCode::Char('G'), SHIFT]),
     entry!(FilterLine, "Enter  Esc", "apply / cancel", [KeyCode::Enter, NONE; KeyCode::Esc, NONE]),
@@ -101,21 +166,48 @@ pub const HELP: &[HelpEntry] = &[
 
 /// The filter syntax, shown under the keys.
 const SYNTAX: &[(&str, &str)] = &[
-    ("invoice \"wire transfer\"", "free text in subject, sender, recipient, URL, title"),
-    ("sender: recipient:", "a full address matches exactly, a part as a substring"),
-    ("domain: url:", "the sender's domain; a URL (or part of one); * is a wildcard"),
-    ("severity:>=medium", "also <, <=, >, or a list: severity:low,high"),
+    (
+        "invoice \"wire transfer\"",
+        "free text in subject, sender, recipient, URL, title",
+    ),
+    (
+        "sender: recipient:",
+        "a full address matches exactly, a part as a substring",
+    ),
+    (
+        "domain: url:",
+        "the sender's domain; a URL (or part of one); * is a wildcard",
+    ),
+    (
+        "severity:>=medium",
+        "also <, <=, >, or a list: severity:low,high",
+    ),
     ("status:new,inProgress", "new, inProgress, resolved"),
-    ("delivery:inbox threat:phish", "delivery action/location; threat type"),
-    ("since:24h until:2026-11-20", "a duration back from now or an RFC 3339 time/date"),
-    ("tenant:contoso message:<id>", "a tenant; a NetworkMessageId"),
-    ("-status:resolved", "a leading - negates; all terms must hold"),
+    (
+        "delivery:inbox threat:phish",
+        "delivery action/location; threat type",
+    ),
+    (
+        "since:24h until:2026-11-20",
+        "a duration back from now or an RFC 3339 time/date",
+    ),
+    (
+        "tenant:contoso message:<id>",
+        "a tenant; a NetworkMessageId",
+    ),
+    (
+        "-status:resolved",
+        "a leading - negates; all terms must hold",
+    ),
 ];
 
 /// Mouse use, shown last.
 const MOUSE: &[(&str, &str)] = &[
     ("wheel", "scroll the list or the detail"),
-    ("click", "select a row; click it again to open it; click a tab to show it"),
+    (
+        "click",
+        "select a row; click it again to open it; click a tab to show it",
+    ),
 ];
 
 /// The overlay's lines (also its height for scrolling).

@@ -103,11 +103,9 @@ impl<R: Row> PagedList<R> {
         match (self.base, self.count) {
             (Some(b), _) => Some(b + self.selected),
             // After End the rows are the last ones: count back from an exact total.
-            (None, Some(c)) if !c.capped && self.at_end => {
-                usize::try_from(c.n).ok().map(|n| {
-                    (n + self.selected).saturating_sub(self.rows.len())
-                })
-            }
+            (None, Some(c)) if !c.capped && self.at_end => usize::try_from(c.n)
+                .ok()
+                .map(|n| (n + self.selected).saturating_sub(self.rows.len())),
             _ => None,
         }
     }
@@ -354,7 +352,10 @@ mod tests {
         assert_eq!(l.move_by(40), Some(PageKind::Append));
         assert!(l.begin(PageKind::Append));
         assert_eq!(l.anchor(PageKind::Append), Some(199));
-        assert!(!l.apply(0, PageKind::Append, 200, Ok(page(200, 200))), "stale epoch");
+        assert!(
+            !l.apply(0, PageKind::Append, 200, Ok(page(200, 200))),
+            "stale epoch"
+        );
         assert!(l.apply(1, PageKind::Append, 200, Ok(page(200, 200))));
         for i in 2..=5 {
             l.select(l.rows().len() - 1);
@@ -363,7 +364,11 @@ mod tests {
         }
         assert_eq!(l.rows().len(), MAX_ROWS);
         assert!(!l.at_start());
-        assert_eq!(l.selected().map(|r| r.0), Some(999), "selection follows its row");
+        assert_eq!(
+            l.selected().map(|r| r.0),
+            Some(999),
+            "selection follows its row"
+        );
         // Back at the top of the window: the rows before it are asked for.
         let mut l2 = l.clone();
         assert_eq!(l2.top(), Some(PageKind::Reset));
@@ -392,7 +397,12 @@ mod tests {
         assert!(l.can_refresh());
         l.begin(PageKind::Refresh);
         // Two new rows arrived on top; the selected row (7) is still selected.
-        l.apply(1, PageKind::Refresh, 10, Ok(vec![N(1), N(2), N(5), N(6), N(7)]));
+        l.apply(
+            1,
+            PageKind::Refresh,
+            10,
+            Ok(vec![N(1), N(2), N(5), N(6), N(7)]),
+        );
         assert_eq!(l.selected().map(|r| r.0), Some(7));
     }
 }

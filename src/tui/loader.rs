@@ -1,12 +1,18 @@
 //! The dashboard's only access to the store: [`Request`]s in, [`Loaded`] results out. In the
-//! terminal a worker thread owns the read-only connection, so a slow query never freezes
-//! drawing or input; tests and benchmarks run the same [`Loader`] inline.
+//! terminal two worker threads ([`Workers`]) each own a read-only connection: one answers what
+//! the user is waiting on (pages, details), the other the aggregates that may take longer
+//! (counts, the overview, sync health), so a slow count never delays scrolling, and neither
+//! freezes drawing or input. Tests and benchmarks run the same [`Loader`] inline.
 //!
 //! Every request carries the `epoch` of the state that asked for it; a result whose epoch is no
-//! longer current (the filter changed meanwhile) is dropped by the receiver. The worker also
-//! skips requests that a newer one of the same slot has made pointless.
+//! longer current (the filter changed meanwhile) is dropped by the receiver. The workers skip
+//! requests that a newer one of the same slot has made pointless, and a background query that
+//! a newer one supersedes is interrupted.
 
+use std::path::Path;
 use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::search::Query;
@@ -107,6 +113,17 @@ impl Request {
         }
     }
 
+    /// Which worker answers it.
+    pub fn lane(&self) -> Lane {
+        match self {
+            Request::Overview { .. }
+            | Request::Health { .. }
+            | Request::ThreatCount { .. }
+            | Request::EventCount { .. } => Lane::Background,
+            _ => Lane::Interactive,
+        }
+    }
+
     /// Pages and details first (the user waits on them), counts and aggregates after.
     fn priority(&self) -> u8 {
         match self {
@@ -116,6 +133,15 @@ impl Request {
             Request::ThreatCount { .. } | Request::EventCount { .. } => 3,
         }
     }
+}
+
+/// The two workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// Pages and details: what the user waits on.
+    Interactive,
+    /// Counts, the overview, sync health: may take longer.
+    Background,
 }
 
 /// A request's answer (errors as display text: the dashboard shows them, it does not fail).
@@ -277,7 +303,9 @@ pub fn coalesce(mut batch: Vec<Request>) -> Vec<Request> {
     let mut keep = vec![true; batch.len()];
     for i in 0..batch.len() {
         if let Some(slot) = batch[i].slot()
-            && batch[i + 1..].iter().any(|later| later.slot() == Some(slot))
+            && batch[i + 1..]
+                .iter()
+                .any(|later| later.slot() == Some(slot))
         {
             keep[i] = false;
         }
@@ -292,15 +320,107 @@ pub fn coalesce(mut batch: Vec<Request>) -> Vec<Request> {
     batch
 }
 
-/// The worker: answers requests until the request channel closes or the receiver is gone.
-pub fn serve(loader: Loader, requests: Receiver<Request>, results: Sender<Loaded>) {
+/// A worker: answers requests until the request channel closes or `deliver` returns false.
+/// `running` names the slot being answered, for [`Workers::send`] to interrupt.
+pub fn serve(
+    loader: Loader,
+    requests: Receiver<Request>,
+    running: Arc<Mutex<Option<&'static str>>>,
+    deliver: impl Fn(Loaded) -> bool,
+) {
     while let Ok(first) = requests.recv() {
         let mut batch = vec![first];
         batch.extend(requests.try_iter());
         for r in coalesce(batch) {
-            if results.send(loader.run(r)).is_err() {
+            set(&running, r.slot());
+            let loaded = loader.run(r);
+            set(&running, None);
+            if !deliver(loaded) {
                 return;
             }
+        }
+    }
+}
+
+fn set(running: &Mutex<Option<&'static str>>, slot: Option<&'static str>) {
+    if let Ok(mut r) = running.lock() {
+        *r = slot;
+    }
+}
+
+struct Worker {
+    requests: Sender<Request>,
+    running: Arc<Mutex<Option<&'static str>>>,
+    interrupt: rusqlite::InterruptHandle,
+    thread: JoinHandle<()>,
+}
+
+/// The terminal dashboard's two workers, one per [`Lane`], each with its own read-only
+/// connection.
+pub struct Workers {
+    interactive: Worker,
+    background: Worker,
+}
+
+impl Workers {
+    /// Starts both workers; `interactive` is the already open store (its opening was checked),
+    /// the background one opens its own connection to `path`.
+    pub fn spawn(
+        interactive: Store,
+        path: &Path,
+        deliver: impl Fn(Loaded) -> bool + Clone + Send + 'static,
+        dispatch: tracing::Dispatch,
+    ) -> Result<Workers, crate::Failure> {
+        let background = Store::open_read_only(path)?;
+        let start = |store: Store, name: &str| -> Result<Worker, crate::Failure> {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let running = Arc::new(Mutex::new(None));
+            let interrupt = store.conn().get_interrupt_handle();
+            let deliver = deliver.clone();
+            let dispatch = dispatch.clone();
+            let slot = running.clone();
+            let thread = std::thread::Builder::new()
+                .name(name.into())
+                .spawn(move || {
+                    let _log = tracing::dispatcher::set_default(&dispatch);
+                    serve(Loader::new(store), rx, slot, deliver);
+                })
+                .map_err(|e| crate::Failure::runtime(format!("cannot start {name}: {e}")))?;
+            Ok(Worker {
+                requests: tx,
+                running,
+                interrupt,
+                thread,
+            })
+        };
+        Ok(Workers {
+            interactive: start(interactive, "tui-pages")?,
+            background: start(background, "tui-aggregates")?,
+        })
+    }
+
+    /// Hands a request to its worker. A background query of the same slot that is still
+    /// running is interrupted: its answer would be dropped as stale anyway.
+    pub fn send(&self, r: Request) {
+        let w = match r.lane() {
+            Lane::Interactive => &self.interactive,
+            Lane::Background => &self.background,
+        };
+        if r.lane() == Lane::Background
+            && r.slot().is_some()
+            && w.running.lock().map(|s| *s == r.slot()).unwrap_or(false)
+        {
+            w.interrupt.interrupt();
+        }
+        let _ = w.requests.send(r);
+    }
+
+    /// Stops both workers, interrupting whatever query they are in.
+    pub fn shutdown(self) {
+        for w in [self.interactive, self.background] {
+            drop(w.requests);
+            w.interrupt.interrupt();
+            let _ = w.thread.join();
         }
     }
 }
@@ -336,9 +456,14 @@ mod tests {
         let epochs: Vec<(u64, &str)> = out
             .iter()
             .map(|r| match r {
-                Request::Events { epoch, kind, .. } => {
-                    (*epoch, if *kind == PageKind::Reset { "reset" } else { "append" })
-                }
+                Request::Events { epoch, kind, .. } => (
+                    *epoch,
+                    if *kind == PageKind::Reset {
+                        "reset"
+                    } else {
+                        "append"
+                    },
+                ),
                 Request::Health { epoch, .. } => (*epoch, "health"),
                 _ => (0, "?"),
             })

@@ -45,7 +45,7 @@ pub use app::App;
 
 use crate::Failure;
 use crate::store::Store;
-use loader::{Loaded, Loader, Request};
+use loader::{Loaded, Loader, Workers};
 
 /// How the dashboard runs.
 #[derive(Debug, Clone)]
@@ -96,7 +96,11 @@ pub fn run(store: &Path, opts: TuiOptions) -> Result<(), Failure> {
 /// The dashboard while a sync writes the store: counts, lists and sync health are re-read
 /// every `health_refresh`.
 pub fn run_live(store: &Path, opts: TuiOptions, health_refresh: Duration) -> Result<(), Failure> {
-    run_terminal(store, opts, Some(health_refresh.max(Duration::from_millis(200))))
+    run_terminal(
+        store,
+        opts,
+        Some(health_refresh.max(Duration::from_millis(200))),
+    )
 }
 
 /// What the UI loop waits on: terminal input or a query result.
@@ -130,33 +134,16 @@ fn run_terminal(path: &Path, opts: TuiOptions, live: Option<Duration>) -> Result
         .map_err(|e| Failure::runtime(format!("cannot draw: {e}")))?;
 
     let (incoming_tx, incoming) = mpsc::channel::<Incoming>();
-    let (request_tx, request_rx) = mpsc::channel::<Request>();
-    let (loaded_tx, loaded_rx) = mpsc::channel::<Loaded>();
-    let stop = Arc::new(AtomicBool::new(false));
-    let worker = {
-        let dispatch = dispatch.clone();
-        std::thread::Builder::new()
-            .name("tui-loader".into())
-            .spawn(move || {
-                let _g = tracing::dispatcher::set_default(&dispatch);
-                loader::serve(Loader::new(store), request_rx, loaded_tx);
-            })
-            .map_err(|e| Failure::runtime(format!("cannot start the loader: {e}")))?
-    };
-    // Results are forwarded into the one channel the UI waits on.
-    {
+    let workers = {
         let tx = incoming_tx.clone();
-        std::thread::Builder::new()
-            .name("tui-results".into())
-            .spawn(move || {
-                for l in loaded_rx {
-                    if tx.send(Incoming::Loaded(Box::new(l))).is_err() {
-                        break;
-                    }
-                }
-            })
-            .map_err(|e| Failure::runtime(format!("cannot start the loader: {e}")))?;
-    }
+        Workers::spawn(
+            store,
+            path,
+            move |l| tx.send(Incoming::Loaded(Box::new(l))).is_ok(),
+            dispatch.clone(),
+        )?
+    };
+    let stop = Arc::new(AtomicBool::new(false));
     let input = {
         let tx = incoming_tx;
         let stop = stop.clone();
@@ -192,9 +179,7 @@ fn run_terminal(path: &Path, opts: TuiOptions, live: Option<Duration>) -> Result
     let mut last_refresh = Instant::now();
     let result = loop {
         for r in app.take_requests() {
-            if request_tx.send(r).is_err() {
-                break;
-            }
+            workers.send(r);
         }
         let wait = live.map_or(Duration::from_millis(500), |every| {
             every.saturating_sub(last_refresh.elapsed())
@@ -237,12 +222,10 @@ fn run_terminal(path: &Path, opts: TuiOptions, live: Option<Duration>) -> Result
         }
     };
     stop.store(true, Ordering::Relaxed);
-    drop(request_tx);
     let _ = input.join();
     drop(terminal);
     drop(hook);
-    // The worker finishes its current query and sees the closed channel.
-    let _ = worker.join();
+    workers.shutdown();
     tracing::info!("dashboard closed");
     result
 }
@@ -365,11 +348,18 @@ pub struct Headless {
     app: App,
     loader: Loader,
     terminal: Terminal<TestBackend>,
+    /// Background requests held back by [`Headless::pump_interactive`].
+    held: Vec<loader::Request>,
 }
 
 impl Headless {
     /// Opens the store read-only and loads the first screen.
-    pub fn open(store: &Path, opts: TuiOptions, width: u16, height: u16) -> Result<Headless, Failure> {
+    pub fn open(
+        store: &Path,
+        opts: TuiOptions,
+        width: u16,
+        height: u16,
+    ) -> Result<Headless, Failure> {
         let mut h = Headless::open_unloaded(store, opts, width, height)?;
         h.app.start();
         h.pump();
@@ -390,13 +380,16 @@ impl Headless {
             app: App::new(opts, false, width, height),
             loader: Loader::new(store),
             terminal,
+            held: Vec::new(),
         })
     }
 
     /// Runs every pending request and applies its result, until nothing is pending.
     pub fn pump(&mut self) {
         loop {
-            let requests = loader::coalesce(self.app.take_requests());
+            let mut pending = std::mem::take(&mut self.held);
+            pending.extend(self.app.take_requests());
+            let requests = loader::coalesce(pending);
             if requests.is_empty() {
                 break;
             }
@@ -407,12 +400,37 @@ impl Headless {
         }
     }
 
+    /// Runs only the pending requests of the interactive lane (pages, details), leaving the
+    /// background ones (counts, overview, health) queued: what the terminal shows first.
+    pub fn pump_interactive(&mut self) {
+        loop {
+            let (now, later): (Vec<_>, Vec<_>) = self
+                .app
+                .take_requests()
+                .into_iter()
+                .partition(|r| r.lane() == loader::Lane::Interactive);
+            self.held.extend(later);
+            if now.is_empty() {
+                break;
+            }
+            for r in loader::coalesce(now) {
+                let loaded = self.loader.run(r);
+                self.app.update(Action::Loaded(Box::new(loaded)));
+            }
+        }
+    }
+
     /// A key press, mapped and applied as in the terminal, then its queries answered.
     pub fn key(&mut self, key: KeyEvent) {
+        self.press(key);
+        self.pump();
+    }
+
+    /// A key press, mapped and applied, with no query answered yet.
+    pub fn press(&mut self, key: KeyEvent) {
         if let Some(a) = self.app.handle_event(&Event::Key(key)) {
             self.app.update(a);
         }
-        self.pump();
     }
 
     /// Types each character of `text` as a key press.
@@ -442,7 +460,9 @@ impl Headless {
 
     pub fn resize(&mut self, width: u16, height: u16) {
         self.terminal.backend_mut().resize(width, height);
-        let _ = self.terminal.resize(ratatui::layout::Rect::new(0, 0, width, height));
+        let _ = self
+            .terminal
+            .resize(ratatui::layout::Rect::new(0, 0, width, height));
         self.dispatch(Action::Resize(width, height));
     }
 

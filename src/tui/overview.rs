@@ -171,10 +171,13 @@ impl Component for OverviewView {
     fn draw(&self, frame: &mut Frame, area: Rect) {
         let t = self.theme;
         let health_lines = self.health.len().max(1) as u16;
+        // The inbox call-out grows into spare rows, leaving the top lists at least five.
+        let spare = area.height.saturating_sub(6 + 1 + health_lines + 1 + 5 + 1);
         let inbox_rows = self
             .data
             .as_ref()
-            .map_or(1, |d| d.inbox_recent.len().clamp(1, 5)) as u16;
+            .map_or(1, |d| d.inbox_recent.len().max(1)) as u16;
+        let inbox_rows = inbox_rows.min(spare.max(1));
         let [top, inbox, tops, health] = Layout::vertical([
             Constraint::Length(6),
             Constraint::Length(1 + inbox_rows),
@@ -237,7 +240,10 @@ impl Component for OverviewView {
         let max = d.timeline.iter().copied().max().unwrap_or(0);
         let block = Block::new().borders(Borders::TOP).title(Line::from(vec![
             Span::styled(" Threats over time ", t.header()),
-            Span::styled(format!("(max {} per slot; p: 24h/7d/30d) ", thousands(max)), t.dim()),
+            Span::styled(
+                format!("(max {} per slot; p: 24h/7d/30d) ", thousands(max)),
+                t.dim(),
+            ),
         ]));
         let inner = block.inner(timeline);
         frame.render_widget(block, timeline);
@@ -255,9 +261,7 @@ impl Component for OverviewView {
             ..spark
         };
         frame.render_widget(
-            Sparkline::default()
-                .data(values)
-                .style(t.accent()),
+            Sparkline::default().data(values).style(t.accent()),
             spark_area,
         );
         let left = format!(" {}", time_short(d.from_ms));
@@ -294,7 +298,6 @@ impl Component for OverviewView {
         } else {
             d.inbox_recent
                 .iter()
-                .take(5)
                 .map(|r| {
                     Line::from(vec![
                         Span::raw(format!(" {} ", time_short(r.created_ms))),
@@ -363,7 +366,10 @@ impl OverviewView {
             .borders(Borders::TOP)
             .title(Span::styled(" Sync health (4 for details) ", t.header()));
         let lines: Vec<Line> = if self.health.is_empty() {
-            vec![Line::styled(" no sync has run against this store yet", t.dim())]
+            vec![Line::styled(
+                " no sync has run against this store yet",
+                t.dim(),
+            )]
         } else {
             self.health
                 .iter()

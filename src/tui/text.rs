@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Utc};
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::Span;
 
 use crate::terminal::{clean, has_bidi_control};
 
@@ -71,7 +70,7 @@ pub fn thousands(n: i64) -> String {
         out.push('-');
     }
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -163,14 +162,6 @@ pub fn severity_short(s: Option<&str>) -> String {
         Some(other) => safe(other),
         None => "-".into(),
     }
-}
-
-/// A label–value span pair for detail panes.
-pub fn field<'a>(theme: Theme, label: &str, value: String) -> Vec<Span<'a>> {
-    vec![
-        Span::styled(format!("{label}: "), theme.dim()),
-        Span::raw(value),
-    ]
 }
 
 #[cfg(test)]

@@ -16,7 +16,9 @@ use super::component::{Component, Ctx, contains, navigation_key, wheel};
 use super::detail::{DetailMode, DetailPane, heading, kv};
 use super::list::PagedList;
 use super::loader::{Loaded, PageKind, Request};
-use super::text::{Theme, display_name, safe, safe_opt, severity_short, thousands, time_full, time_short};
+use super::text::{
+    Theme, display_name, safe, safe_opt, severity_short, thousands, time_full, time_short,
+};
 use crate::search::Filter;
 use crate::store::views::{DeliveryOutcome, ThreatDetail, ThreatOrder, ThreatRow, ThreatSort};
 
@@ -32,6 +34,8 @@ pub struct ThreatsView {
     order: ThreatOrder,
     detail: Option<Detail>,
     stale: bool,
+    /// Where the view is drawn (for the detail pane's size).
+    area: Rect,
 }
 
 impl ThreatsView {
@@ -42,6 +46,7 @@ impl ThreatsView {
             order: ThreatOrder::default(),
             detail: None,
             stale: true,
+            area: Rect::new(0, 0, 80, 22),
         }
     }
 
@@ -137,7 +142,10 @@ impl ThreatsView {
             Pivot::Recipient => Filter::Recipient(row.recipient.clone().ok_or_else(missing)?),
             Pivot::Domain => {
                 let sender = row.sender.as_deref().ok_or_else(missing)?;
-                let domain = sender.rsplit_once('@').map(|(_, d)| d).ok_or_else(missing)?;
+                let domain = sender
+                    .rsplit_once('@')
+                    .map(|(_, d)| d)
+                    .ok_or_else(missing)?;
                 Filter::Domain(domain.to_string())
             }
             Pivot::Url => Filter::Url(row.url.clone().ok_or_else(missing)?),
@@ -147,9 +155,14 @@ impl ThreatsView {
 
     /// The list body's height for a main area (block title and header take a line each).
     pub fn set_area(&mut self, main: Rect) {
-        self.list.set_viewport(usize::from(main.height.saturating_sub(2)));
+        self.list
+            .set_viewport(usize::from(main.height.saturating_sub(2)));
+        self.area = main;
         if let Some(d) = &mut self.detail {
-            d.pane.set_viewport(usize::from(main.height.saturating_sub(1)));
+            d.pane.set_size(
+                usize::from(main.height.saturating_sub(1)),
+                usize::from(main.width),
+            );
         }
     }
 
@@ -159,7 +172,10 @@ impl ThreatsView {
         };
         let epoch = ctx.epoch();
         let mut pane = DetailPane::loading(self.theme, title(row));
-        pane.set_viewport(self.list.viewport() + 1);
+        pane.set_size(
+            usize::from(self.area.height.saturating_sub(1)),
+            usize::from(self.area.width),
+        );
         ctx.send(Request::ThreatDetail {
             epoch,
             tenant: row.tenant.clone(),
@@ -263,7 +279,13 @@ impl Component for ThreatsView {
         if self.detail.is_some() {
             return None;
         }
-        list_click(mouse, area, self.list.offset(), self.list.selected_index(), self.list.rows().len())
+        list_click(
+            mouse,
+            area,
+            self.list.offset(),
+            self.list.selected_index(),
+            self.list.rows().len(),
+        )
     }
 
     fn update(&mut self, action: &Action, ctx: &mut Ctx<'_>) -> bool {
@@ -382,8 +404,11 @@ impl Component for ThreatsView {
             .header(header)
             .column_spacing(1)
             .row_highlight_style(t.selected());
-        let mut state = TableState::default()
-            .with_selected(Some(self.list.selected_index() - self.list.offset()));
+        let mut state = TableState::default().with_selected(Some(
+            self.list
+                .selected_index()
+                .saturating_sub(self.list.offset()),
+        ));
         frame.render_stateful_widget(table, inner, &mut state);
     }
 }
@@ -486,12 +511,20 @@ fn detail_lines(t: Theme, d: &ThreatDetail) -> Vec<Line<'static>> {
         ]));
     }
     if r.subject.is_some() {
-        out.push(kv(t, 0, "subject", r.subject.as_deref().unwrap_or_default()));
+        out.push(kv(
+            t,
+            0,
+            "subject",
+            r.subject.as_deref().unwrap_or_default(),
+        ));
     }
     out.push(Line::raw(""));
     out.push(heading(
         t,
-        format!("Email events of the same message ({}) · e: show in Activity", d.events.len()),
+        format!(
+            "Email events of the same message ({}) · e: show in Activity",
+            d.events.len()
+        ),
     ));
     if d.events.is_empty() {
         out.push(Line::styled("  none stored", t.dim()));
