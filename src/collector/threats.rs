@@ -11,6 +11,13 @@ use crate::store::sync::{Advance, THREATS, format_ns};
 /// The service source of Defender for Office 365 alerts.
 pub const MDO_SOURCE: &str = "microsoftDefenderForOffice365";
 
+/// The one field of an alert the pass itself looks at.
+#[derive(serde::Deserialize)]
+struct Stamp<'a> {
+    #[serde(rename = "lastUpdateDateTime", borrow, default)]
+    last_update: Option<std::borrow::Cow<'a, str>>,
+}
+
 /// The `$filter` for alerts updated at or after `since_ns`.
 pub fn filter(since_ns: i64) -> String {
     format!(
@@ -55,8 +62,9 @@ pub async fn sync(
             .alerts
             .iter()
             .filter_map(|a| {
-                let v: serde_json::Value = serde_json::from_str(a.get()).ok()?;
-                crate::store::alerts::parse_graph_time(v.get("lastUpdateDateTime")?.as_str()?)
+                // Only the one field: the whole alert is parsed once, when it is stored.
+                let stamp: Stamp<'_> = serde_json::from_str(a.get()).ok()?;
+                crate::store::alerts::parse_graph_time(&stamp.last_update?)
             })
             .collect();
         if times.windows(2).any(|w| w[0] > w[1])

@@ -52,6 +52,14 @@ pub enum StoreError {
         known: i32,
     },
     #[error(
+        "{path} was written by an older mailtrail (store schema v{found}, this build writes v{known}); fix: run `mailtrail sync` once to upgrade it (reading commands never change the file)"
+    )]
+    Outdated {
+        path: String,
+        found: i32,
+        known: i32,
+    },
+    #[error(
         "{path} is damaged ({detail}); fix: restore it from a backup or move it aside and sync again (the file was left untouched)"
     )]
     Corrupt { path: String, detail: String },
@@ -203,9 +211,10 @@ impl Store {
         store.check_identity()?;
         let version: i32 = store.pragma_i32("user_version")?;
         if version < SCHEMA_VERSION {
-            return Err(StoreError::Sqlite {
+            return Err(StoreError::Outdated {
                 path: shown,
-                source: rusqlite::Error::InvalidQuery,
+                found: version,
+                known: SCHEMA_VERSION,
             });
         }
         Ok(store)
@@ -399,6 +408,20 @@ mod tests {
         assert!(matches!(e, StoreError::Foreign { .. }), "{e}");
         assert!(e.to_string().contains("not a mailtrail store"));
         assert_eq!(std::fs::read(&other).unwrap(), before);
+    }
+
+    #[test]
+    fn an_older_store_opened_read_only_says_how_to_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        drop(Store::open(&path).unwrap());
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("PRAGMA user_version = 1;")
+            .unwrap();
+        let e = Store::open_read_only(&path).err().unwrap();
+        assert!(matches!(e, StoreError::Outdated { found: 1, .. }), "{e}");
+        assert!(e.to_string().contains("run `mailtrail sync` once"), "{e}");
     }
 
     #[test]

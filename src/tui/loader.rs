@@ -38,6 +38,22 @@ pub enum PageKind {
     Refresh,
 }
 
+impl PageKind {
+    /// Which way a page of this kind reads from the store, and whether it starts after (or
+    /// before) the anchor row or at an end of the list.
+    fn direction<A>(self, anchor: Option<&A>) -> (Direction, Option<&A>) {
+        let dir = match self {
+            PageKind::Prepend | PageKind::Last => Direction::Backward,
+            _ => Direction::Forward,
+        };
+        let anchor = match self {
+            PageKind::Append | PageKind::Prepend => anchor,
+            _ => None,
+        };
+        (dir, anchor)
+    }
+}
+
 /// A query the dashboard needs answered.
 #[derive(Debug, Clone)]
 pub enum Request {
@@ -224,14 +240,7 @@ impl Loader {
                 anchor,
                 limit,
             } => {
-                let dir = match kind {
-                    PageKind::Prepend | PageKind::Last => Direction::Backward,
-                    _ => Direction::Forward,
-                };
-                let anchor = match kind {
-                    PageKind::Append | PageKind::Prepend => anchor.as_ref(),
-                    _ => None,
-                };
+                let (dir, anchor) = kind.direction(anchor.as_ref());
                 Loaded::Threats {
                     epoch,
                     kind,
@@ -261,14 +270,7 @@ impl Loader {
                 anchor,
                 limit,
             } => {
-                let dir = match kind {
-                    PageKind::Prepend | PageKind::Last => Direction::Backward,
-                    _ => Direction::Forward,
-                };
-                let anchor = match kind {
-                    PageKind::Append | PageKind::Prepend => anchor.as_ref(),
-                    _ => None,
-                };
+                let (dir, anchor) = kind.direction(anchor.as_ref());
                 Loaded::Events {
                     epoch,
                     kind,
