@@ -5,7 +5,8 @@
 //!
 //! Run: `cargo bench --bench tui` (prints a table; asserts nothing). Building the store takes
 //! minutes, so it is cached at `target/tui-bench/large.db` and reused; delete it to rebuild.
-//! `TUI_BENCH_INGEST=1` measures instead what the dashboard's indexes cost the ingest path.
+//! `TUI_BENCH_INGEST=1` measures instead what the dashboard's indexes cost the ingest path
+//! (and the full-text indexes); `TUI_BENCH_FTS=1` stops after the full-text search rows.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -146,6 +147,7 @@ fn code(c: KeyCode) -> KeyEvent {
 fn main() {
     build_store();
     let path = store_path();
+    migrate(&path);
     if std::env::var_os("TUI_BENCH_INGEST").is_some() {
         ingest_cost(&path);
         return;
@@ -274,6 +276,10 @@ fn main() {
             }),
             100.0,
         );
+    }
+    full_text(&store, &sender);
+    if std::env::var_os("TUI_BENCH_FTS").is_some() {
+        return; // the full-text rows only
     }
     for p in ["", "severity:>=medium", "invoice"] {
         let query = q(p);
@@ -507,6 +513,77 @@ fn main() {
     );
 }
 
+/// Brings a cached store built by an older mailtrail up to this build's schema (the benchmark
+/// itself opens it read-only), and says what the migration cost: at 1M events, mostly the
+/// full-text backfill of schema/0004_fts.sql.
+fn migrate(path: &Path) {
+    let outdated = matches!(
+        Store::open_read_only(path),
+        Err(mailtrail::store::StoreError::Outdated { .. })
+    );
+    let started = Instant::now();
+    drop(Store::open(path).expect("store"));
+    if outdated {
+        println!(
+            "store migrated to schema v{} in {:.1}s",
+            mailtrail::store::SCHEMA_VERSION,
+            started.elapsed().as_secs_f64()
+        );
+    }
+}
+
+/// Free text through the full-text indexes (schema/0004_fts.sql): words from rare to present
+/// in every message, each as a first page of 200 and a capped count, as the dashboard asks.
+fn full_text(store: &Store, sender: &str) {
+    let domain = sender.rsplit('@').next().unwrap_or_default();
+    for text in [
+        "payroll",
+        "invoice",
+        "microsoft account",
+        "\"unusual sign-in\"",
+        sender,
+        domain,
+        "invoice since:7d",
+        "contoso",
+        "zzzqx",
+    ] {
+        let query = parse(text).expect("query");
+        let label = short(text);
+        row(
+            &format!("fts: events  {label}"),
+            time(5, || {
+                store
+                    .event_page(&query, now_ms(), true, None, Direction::Forward, 200)
+                    .expect("page");
+            }),
+            100.0,
+        );
+        row(
+            &format!("fts: threats {label}"),
+            time(5, || {
+                store
+                    .threat_page(
+                        &query,
+                        now_ms(),
+                        ThreatOrder::default(),
+                        None,
+                        Direction::Forward,
+                        200,
+                    )
+                    .expect("page");
+            }),
+            100.0,
+        );
+        row(
+            &format!("fts: event count (cap 10,000) {label}"),
+            time(5, || {
+                store.event_count(&query, now_ms(), 10_000).expect("count");
+            }),
+            100.0,
+        );
+    }
+}
+
 /// What the dashboard's email_events indexes (schema/0003_tui_indexes.sql) cost the ingest
 /// path: the same 200,000 stored rows ingested through `Store::ingest_email_events` (pages of
 /// 1,000, as the collector writes them) into a new store with and without them.
@@ -529,9 +606,16 @@ fn ingest_cost(path: &Path) {
         "email_events_message",
         "email_events_threats",
     ];
-    for (name, drop) in [
-        ("without the dashboard's indexes", true),
-        ("with them", false),
+    // The full-text index of email events is kept by these triggers (schema/0004_fts.sql).
+    let fts = [
+        "TRIGGER email_events_fts_insert",
+        "TRIGGER email_events_fts_update",
+        "TRIGGER email_events_fts_delete",
+    ];
+    for (name, drop, drop_fts) in [
+        ("without the dashboard's indexes", true, true),
+        ("with them, without full-text", false, true),
+        ("with them and full-text", false, false),
     ] {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut store = Store::open(&dir.path().join("ingest.db")).expect("store");
@@ -540,6 +624,14 @@ fn ingest_cost(path: &Path) {
                 store
                     .conn()
                     .execute_batch(&format!("DROP INDEX {i}"))
+                    .expect("drop");
+            }
+        }
+        if drop_fts {
+            for t in fts {
+                store
+                    .conn()
+                    .execute_batch(&format!("DROP {t}"))
                     .expect("drop");
             }
         }

@@ -96,15 +96,43 @@ pub enum Command {
     #[command(after_help = "Example:\n  mailtrail remap\n  mailtrail remap --all")]
     Remap(RemapArgs),
 
+    /// Find threats and messages with the dashboard's filter syntax (full-text and filters)
+    #[command(
+        after_help = "Example:\n  mailtrail search invoice\n  mailtrail search 'sender:ceo@contoso.com severity:>=medium since:7d' --threats\n  mailtrail search '\"wire transfer\" -status:resolved' --json\n\nMore: mailtrail search --help",
+        after_long_help = SEARCH_SYNTAX
+    )]
+    Search(SearchArgs),
+
     /// Read-only SQL over the documented views
     #[command(
-        after_help = "Example:\n  mailtrail query \"SELECT severity, count(*) FROM threats GROUP BY 1\""
+        after_help = "Views: threats, evidence, email_events, urls, ocsf_events, sync_runs (docs/query.md)\n\
+                      Example:\n  mailtrail query \"SELECT severity, count(*) FROM threats GROUP BY 1\"\n  \
+                      mailtrail query --csv \"SELECT * FROM email_events WHERE sender_domain = 'example.org'\"\n  \
+                      mailtrail query --views"
     )]
     Query(QueryArgs),
 
     /// Delete data older than the retention and reclaim the space
-    #[command(after_help = "Example:\n  mailtrail prune --older-than 90d --dry-run")]
+    #[command(after_help = PRUNE_HELP)]
     Prune(PruneArgs),
+
+    /// Bookmarks and notes on threats and messages (kept in the local store only)
+    #[command(
+        after_help = "Example:\n  mailtrail notes\n  mailtrail notes add --threat da637… --bookmark \"CEO wire fraud, ticket 4127\"\n  mailtrail notes add --message 5f6e… --recipient bob@contoso.com \"clicked the link\"\n  mailtrail notes rm --threat da637…\n\nNotes are written to the local store only, never to Microsoft 365. A re-sync or a prune keeps them."
+    )]
+    Notes(NotesArgs),
+
+    /// Threat campaigns: suspicious messages sharing a sender domain, URL domain or subject
+    #[command(
+        after_help = "Example:\n  mailtrail campaigns\n  mailtrail campaigns --since 30d --window 12h --min-messages 5 --json"
+    )]
+    Campaigns(CampaignsArgs),
+
+    /// Import alerts_v2 responses, hunting responses or EmailEvents CSV exports collected elsewhere
+    #[command(
+        after_help = "Example:\n  mailtrail import alerts-page.json hunting.json\n  mailtrail import --tenant contoso --dry-run EmailEvents.csv\n\nFormats are told from the content. A file with a bad record imports nothing."
+    )]
+    Import(ImportArgs),
 
     /// Run the built-in Microsoft Graph and Entra simulator alone and print its URL
     #[command(
@@ -127,8 +155,12 @@ impl Command {
             Command::Status(_) => "status",
             Command::Export(_) => "export",
             Command::Query(_) => "query",
+            Command::Search(_) => "search",
             Command::Remap(_) => "remap",
             Command::Prune(_) => "prune",
+            Command::Notes(_) => "notes",
+            Command::Campaigns(_) => "campaigns",
+            Command::Import(_) => "import",
             Command::Simulate(_) => "simulate",
         }
     }
@@ -285,19 +317,224 @@ pub enum QueryFormat {
 
 #[derive(Debug, Args)]
 pub struct QueryArgs {
-    /// A read-only SQL statement over the documented views
-    pub sql: String,
-    /// Output shape
+    /// One read-only SQL statement over the views in docs/query.md ("-": read it from stdin)
+    #[arg(required_unless_present = "views")]
+    pub sql: Option<String>,
+    /// Output shape: an aligned table, CSV (RFC 4180) or a JSON array of objects
     #[arg(long, value_enum, default_value_t = QueryFormat::Table)]
     pub format: QueryFormat,
+    /// Same as --format csv
+    #[arg(long, conflicts_with_all = ["format", "json"])]
+    pub csv: bool,
+    /// Same as --format json
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// At most N rows (a table shows 100 unless told; CSV and JSON everything)
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+    /// List the views and their columns
+    #[arg(long, conflicts_with = "sql")]
+    pub views: bool,
+}
+
+impl QueryArgs {
+    /// The output shape, with --csv / --json applied.
+    pub fn effective_format(&self) -> QueryFormat {
+        match (self.csv, self.json) {
+            (true, _) => QueryFormat::Csv,
+            (_, true) => QueryFormat::Json,
+            _ => self.format,
+        }
+    }
+}
+
+/// `mailtrail search --help`: the filter syntax (the README's "Filter syntax" says the same).
+const SEARCH_SYNTAX: &str = "\
+Filter syntax (the same as the dashboard's / bar):
+  invoice \"wire transfer\"   free text: every word must appear (see below)
+  sender:ceo@contoso.com      a full address matches exactly, anything else as a substring
+  recipient:alex  domain:evil.test  url:https://x.test/a   (* is a wildcard in these four)
+  severity:>=medium  severity:low,high   status:new,inProgress,resolved
+  delivery:inbox  threat:phish  tenant:contoso  message:<NetworkMessageId>
+  since:24h  until:2026-11-20T12:00:00Z   (a duration back from now, a time or a date)
+  -status:resolved   a leading - negates a term; key:a,b means a or b
+
+Free text searches a full-text index of subjects, senders, recipients, sender display
+names and URLs, and of alert titles and descriptions. Case and accents are ignored and
+punctuation separates words: `invoice` finds \"Invoice-2026\", `contoso.com` or
+`ceo@contoso.com` find that address. The last word of a term also matches longer words
+(`invo`, `contoso.co`); a word is not found from its middle (`voice` does not find
+\"invoice\"). A term of punctuation only (`%`) is matched as a substring.
+
+Output: a table (default; text from Graph with control characters made visible), --json
+(an array of objects), --csv (RFC 4180, a header line; cells starting with = + - @ get a
+leading ' so spreadsheets do not run them), or --ocsf (the stored OCSF 1.8.0 events as
+NDJSON: Detection Findings for threats, Email Activity for messages). Newest first.
+
+Exit codes: 0 (also when nothing matches), 1 store error, 2 a filter that does not parse.";
+
+/// Output shape of `mailtrail search`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchFormat {
+    Table,
+    Json,
+    Csv,
+    Ocsf,
 }
 
 #[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// The filter, best quoted whole: 'invoice -status:resolved' (several arguments are joined
+    /// by spaces; after `--` a word may start with '-')
+    #[arg(required = true, value_name = "QUERY")]
+    pub query: Vec<String>,
+    /// Only threats (alerts)
+    #[arg(long, conflicts_with = "messages")]
+    pub threats: bool,
+    /// Only messages (email events, one row per recipient)
+    #[arg(long)]
+    pub messages: bool,
+    /// At most N threats and N messages, newest first (0: no limit)
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub limit: u64,
+    /// A JSON array of objects
+    #[arg(long, conflicts_with_all = ["csv", "ocsf"])]
+    pub json: bool,
+    /// CSV (RFC 4180) with a header line
+    #[arg(long, conflicts_with = "ocsf")]
+    pub csv: bool,
+    /// The matching events as OCSF 1.8.0 NDJSON
+    #[arg(long)]
+    pub ocsf: bool,
+}
+
+impl SearchArgs {
+    pub fn format(&self) -> SearchFormat {
+        match (self.json, self.csv, self.ocsf) {
+            (true, _, _) => SearchFormat::Json,
+            (_, true, _) => SearchFormat::Csv,
+            (_, _, true) => SearchFormat::Ocsf,
+            _ => SearchFormat::Table,
+        }
+    }
+}
+
+/// What `prune --help` says "older than" means (src/store/retention.rs does exactly this).
+const PRUNE_HELP: &str = "Older than the cutoff (now minus the duration) means:
+  - email events whose Timestamp is before it, with their OCSF Email Activity;
+  - alerts whose last update is before it: the alert, all its versions, evidence, OCSF
+    findings and triage score;
+  - older versions (and their findings) of alerts updated since; never the current version;
+  - sync-run records started before it, except each tenant x stream's latest and latest
+    successful run.
+Checkpoints, open gaps and notes are never removed. Deletes go in batches of 10,000 rows;
+the freed space is then given back (incremental vacuum). A store made before mailtrail
+switched to incremental vacuum is rebuilt once with VACUUM on its first prune: that needs
+free disk of about twice the data kept. `mailtrail run` prunes once a day with the
+[store] retention setting (it never does the one-time VACUUM).
+
+Example:
+  mailtrail prune --older-than 90d --dry-run
+  mailtrail prune";
+
+#[derive(Debug, Args)]
 pub struct PruneArgs {
-    /// Delete data older than this (default: the [store] retention setting)
+    /// Delete data older than this, at least 1d (default: the [store] retention setting, 180d)
     #[arg(long, value_name = "DURATION")]
     pub older_than: Option<String>,
-    /// Report what would be deleted, delete nothing
+    /// Count what would be deleted; open the store read-only and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NotesArgs {
+    #[command(subcommand)]
+    pub action: Option<NotesAction>,
+    /// Machine-readable output (the list)
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NotesAction {
+    /// List every bookmark and note (the default)
+    List,
+    /// Bookmark or annotate a threat or a message (replaces the note text)
+    Add(NoteAddArgs),
+    /// Remove the bookmark and note of a threat or a message
+    Rm(NoteTargetArgs),
+}
+
+/// What a note is about: a threat, or a message (optionally one recipient's copy).
+#[derive(Debug, Args)]
+pub struct NoteTargetArgs {
+    /// The alert id of a threat
+    #[arg(
+        long,
+        value_name = "ID",
+        required_unless_present = "message",
+        conflicts_with = "message"
+    )]
+    pub threat: Option<String>,
+    /// The NetworkMessageId of a message
+    #[arg(long, value_name = "NMID")]
+    pub message: Option<String>,
+    /// Only this recipient's copy of the message
+    #[arg(long, value_name = "ADDRESS", requires = "message")]
+    pub recipient: Option<String>,
+    /// The tenant (needed only when several stored tenants have the id)
+    #[arg(long)]
+    pub tenant: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct NoteAddArgs {
+    #[command(flatten)]
+    pub target: NoteTargetArgs,
+    /// Bookmark it
+    #[arg(long)]
+    pub bookmark: bool,
+    /// Remove its bookmark (keeps the note)
+    #[arg(long, conflicts_with = "bookmark")]
+    pub no_bookmark: bool,
+    /// The note (replaces an earlier one; words are joined by spaces)
+    #[arg(value_name = "TEXT")]
+    pub text: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CampaignsArgs {
+    /// Messages at or after this time: RFC 3339 or a duration back from now (24h, 7d)
+    #[arg(long, default_value = "7d")]
+    pub since: String,
+    /// Messages before this time: RFC 3339 or a duration back from now (default: now)
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Longest quiet gap inside a campaign: messages further apart start a new one
+    #[arg(long, value_name = "DURATION", default_value = "24h")]
+    pub window: String,
+    /// Fewest messages that make a campaign (at least 2)
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(2..))]
+    pub min_messages: u64,
+    /// Show at most this many campaigns (the most delivered first)
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Machine-readable output: a JSON array
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Files to import: alerts_v2 pages, alerts (JSON or NDJSON), runHuntingQuery responses,
+    /// EmailEvents CSV exports
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Tag the data with this tenant name (needed when the data carries no tenant id)
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Read and check the files, report what would be imported, store nothing
     #[arg(long)]
     pub dry_run: bool,
 }

@@ -152,6 +152,12 @@ pub async fn run(global: &GlobalOpts, args: &RunArgs) -> Result<(), Failure> {
     open_store(&cfg)?;
     let stop = Arc::new(StopSignal::default());
     stop_on_signals(stop.clone());
+    // Retention: at start when the last prune is a day old, then daily, beside the syncs.
+    let pruner = tokio::spawn(crate::prune::daily(
+        cfg.store.path.clone(),
+        cfg.store.retention,
+        stop.clone(),
+    ));
     tracing::warn!(
         "collecting {} tenant(s) every {} into {} (Ctrl-C stops after the current page)",
         tenants.len(),
@@ -180,6 +186,7 @@ pub async fn run(global: &GlobalOpts, args: &RunArgs) -> Result<(), Failure> {
         on_pass,
     )
     .await;
+    let _ = pruner.await;
     tracing::warn!("stopped; checkpoints are consistent");
     Ok(())
 }

@@ -14,6 +14,7 @@ use crate::Failure;
 use crate::cli::{ExportArgs, ExportClass, ExportFormat, GlobalOpts};
 use crate::config::{self, LoadOptions};
 use crate::store::Store;
+use crate::store::notes::{Annotation, AnnotationJson};
 
 /// A time bound: RFC 3339, or a duration back from now (`24h`, `7d`).
 pub fn parse_time_bound(
@@ -60,6 +61,25 @@ fn with_raw(event: &str, raw: &str) -> String {
     format!("{body},\"raw_data\":{raw}}}")
 }
 
+/// Adds the analyst's annotations as `unmapped.mailtrail.notes` (OCSF has no attribute for
+/// them; `unmapped` is where a producer's own data goes).
+fn with_notes(event: &str, notes: &[&Annotation]) -> String {
+    let Ok(serde_json::Value::Object(mut map)) = serde_json::from_str(event) else {
+        return event.to_string();
+    };
+    let items: Vec<AnnotationJson<'_>> = notes.iter().map(|a| AnnotationJson::from(*a)).collect();
+    let unmapped = map
+        .entry("unmapped")
+        .or_insert_with(|| serde_json::Value::Object(Default::default()));
+    if let serde_json::Value::Object(u) = unmapped {
+        u.insert(
+            "mailtrail".into(),
+            serde_json::json!({ "notes": serde_json::to_value(items).unwrap_or_default() }),
+        );
+    }
+    serde_json::Value::Object(map).to_string()
+}
+
 /// Writes the requested events to `out`; `tick` is called every few thousand events.
 pub fn write_events(
     store: &Store,
@@ -88,7 +108,10 @@ pub fn write_events(
         }
         Ok(())
     };
-    // One query per class, each streamed row by row: (event, raw source when --raw).
+    // Analyst notes are few: read them once, look each event up in memory.
+    let notes = store.note_index()?;
+    // One query per class, each streamed row by row: (event, raw source when --raw, then the
+    // keys notes attach by: tenant, alert id or NetworkMessageId, recipient).
     let mut queries: Vec<(String, bool)> = Vec::new();
     if req.findings {
         let current = if req.all_versions {
@@ -98,7 +121,7 @@ pub fn write_events(
         };
         queries.push((
             format!(
-                "SELECT f.event, CASE WHEN ?4 THEN v.raw END FROM ocsf_findings f {current}
+                "SELECT f.event, CASE WHEN ?4 THEN v.raw END, f.tenant, f.alert_id, NULL FROM ocsf_findings f {current}
                  LEFT JOIN alert_versions v ON ?4 AND v.tenant = f.tenant AND v.id = f.alert_id AND v.last_update_ns = f.last_update_ns
                  WHERE f.time_ms >= ?1 AND f.time_ms < ?2 AND (?3 IS NULL OR f.tenant = ?3)
                  ORDER BY f.time_ms, f.tenant, f.alert_id, f.last_update_ns"
@@ -108,7 +131,8 @@ pub fn write_events(
     }
     if req.emails {
         queries.push((
-            "SELECT o.event, CASE WHEN ?4 THEN e.raw END FROM email_events e JOIN ocsf_email o ON o.event_rowid = e.rowid
+            "SELECT o.event, CASE WHEN ?4 THEN e.raw END, e.tenant, e.network_message_id, e.recipient
+             FROM email_events e JOIN ocsf_email o ON o.event_rowid = e.rowid
              WHERE e.timestamp_ms >= ?1 AND e.timestamp_ms < ?2 AND (?3 IS NULL OR e.tenant = ?3)
              ORDER BY e.timestamp_ms, e.rowid"
                 .to_string(),
@@ -122,7 +146,20 @@ pub fn write_events(
             .query(params![since, until, tenant, req.raw])
             .map_err(db)?;
         while let Some(row) = rows.next().map_err(db)? {
-            let event: String = row.get(0).map_err(db)?;
+            let mut event: String = row.get(0).map_err(db)?;
+            if !notes.is_empty() {
+                let tenant = row.get_ref(2).map_err(db)?.as_str().unwrap_or_default();
+                let id = row.get_ref(3).map_err(db)?.as_str().unwrap_or_default();
+                let found: Vec<&Annotation> = if findings {
+                    notes.threat(tenant, id).into_iter().collect()
+                } else {
+                    let recipient = row.get_ref(4).map_err(db)?.as_str().unwrap_or_default();
+                    notes.message(tenant, id, recipient)
+                };
+                if !found.is_empty() {
+                    event = with_notes(&event, &found);
+                }
+            }
             match row.get::<_, Option<String>>(1).map_err(db)? {
                 Some(raw) => emit(&with_raw(&event, &raw), out)?,
                 None => emit(&event, out)?,

@@ -37,7 +37,6 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
-    let name = cli.command.name();
     match cli.command {
         Command::Config => mailtrail::config::run_config_command(&cli.global),
         Command::Init(args) => mailtrail::init::run(&cli.global, &args),
@@ -46,7 +45,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Run(args) => block_on(mailtrail::commands::run(&cli.global, &args)),
         Command::Status(args) => mailtrail::commands::status(&cli.global, &args),
         Command::Export(args) => mailtrail::export::run(&cli.global, &args),
+        Command::Search(args) => mailtrail::search::command::run(&cli.global, &args),
         Command::Remap(args) => mailtrail::commands::remap(&cli.global, &args),
+        Command::Notes(args) => mailtrail::notes::run(&cli.global, &args),
         Command::Doctor(args) => block_on(mailtrail::doctor::run(&cli.global, &args)),
         Command::Tui => {
             let cfg = mailtrail::config::load(&mailtrail::config::LoadOptions::from_process(
@@ -59,9 +60,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             mailtrail::tui::run(&cfg.store.path, opts)
         }
         Command::Demo(args) => mailtrail::demo::run(&cli.global, &args),
-        Command::Query(_) | Command::Prune(_) => Err(Failure::usage(format!(
-            "{name}: not built yet (see the status table in README.md)"
-        ))),
+        Command::Import(args) => mailtrail::import::run(&cli.global, &args),
+        Command::Campaigns(args) => mailtrail::campaigns::run(&cli.global, &args),
+        Command::Query(args) => mailtrail::query::run(&cli.global, &args),
+        Command::Prune(args) => mailtrail::prune::run(&cli.global, &args),
     }
 }
 

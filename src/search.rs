@@ -7,8 +7,13 @@
 //! tenant:contoso  url:https://x.test/a  message:<NetworkMessageId>  -status:resolved
 //! ```
 //!
-//! - Words without a key are free text: each must appear (case-insensitively) in the subject,
-//!   sender, recipient, URL or alert title. `"quoted phrases"` are one word.
+//! - Words without a key are free text, searched in the full-text indexes: each must appear in
+//!   a subject, sender, recipient, sender display name or URL, or (threats) an alert's title or
+//!   description. Case and accents are ignored; punctuation separates words, so `invoice` finds
+//!   "Invoice-2026" and `ceo@contoso.com` or `contoso.com` find that address as a phrase. The
+//!   last word of a term matches as a prefix (`invo`, `contoso.co`), the others whole; a word
+//!   is not found from its middle (`voice` does not find "invoice"). `"quoted phrases"` are one
+//!   term: their words in that order.
 //! - Terms are AND-ed; a leading `-` negates a term; `key:a,b` means a or b (for severity,
 //!   status, delivery, threat and tenant).
 //! - `sender:`, `recipient:` and `url:` match a full address / URL exactly and anything else as a
@@ -19,7 +24,10 @@
 //! [`parse`] is pure and reports errors with the byte range they cover. [`threat_where`] and
 //! [`email_where`] turn a [`Query`] into a boolean SQL expression over the `alerts` table
 //! (alias `a`) or the `email_events` table (alias `ev`) whose values are all bound parameters.
-//! Free text goes through [`text_condition`] alone, so a full-text index can replace it later.
+//! Free text goes through [`text_condition`] alone: FTS5 (schema/0004_fts.sql) for words, a
+//! substring match for terms of punctuation only.
+
+pub mod command;
 
 use std::fmt;
 use std::ops::Range;
@@ -45,7 +53,7 @@ pub struct Term {
 /// What a term asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Filter {
-    /// Free text: subject, sender, recipient, URL or title contains it.
+    /// Free text: a subject, sender, recipient, display name, URL, title or description has it.
     Text(String),
     Sender(String),
     Recipient(String),
@@ -851,8 +859,85 @@ pub enum Table {
     Emails,
 }
 
-/// Free text: the one place that decides how a word is searched (FTS5 replaces this later).
-pub fn text_condition(table: Table, word: &str) -> (String, Vec<Value>) {
+/// The FTS5 query for one free-text word: the word as one phrase of its tokens (FTS5 splits it
+/// as it split the indexed text), the last token a prefix. So `invoice` finds "Invoice-2026",
+/// `ceo@contoso.co` finds ceo@contoso.com (the phrase ceo contoso co*), and `voice` does not
+/// find "invoice": words match from their start. None when the word holds no letter or digit,
+/// i.e. nothing the index has tokens for.
+pub fn fts_phrase(word: &str) -> Option<String> {
+    if !word.chars().any(char::is_alphanumeric) {
+        return None;
+    }
+    Some(format!("\"{}\"*", word.replace('"', "\"\"")))
+}
+
+/// How the full-text part of a condition reaches its rows. Both read the same index; which one
+/// is fast depends on how many rows match, which only the index knows
+/// ([`crate::store::Store::text_access`] asks it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TextAccess {
+    /// Walk the list in its own order and test each row against the set of matching rows: a
+    /// page is found after a short walk when many rows match, and a word that matches nothing
+    /// costs one pass over the list's index.
+    #[default]
+    Scan,
+    /// Start from the matching rows and sort them: for words that match few rows.
+    Lookup,
+}
+
+/// The rows of `table` whose text matches `phrase` (an [`fts_phrase`]): the row's own index, and
+/// the alert evidence (threats: any text of their evidence; messages: the URLs alerts saw in
+/// them). Its parameters are [`fts_params`].
+pub fn fts_rows(table: Table) -> &'static str {
+    match table {
+        Table::Threats => {
+            "SELECT rowid FROM alert_fts WHERE alert_fts MATCH ? \
+             UNION ALL SELECT t.rowid FROM alerts t JOIN alert_evidence e ON e.tenant = t.tenant AND e.alert_id = t.id \
+             WHERE e.rowid IN (SELECT rowid FROM evidence_fts WHERE evidence_fts MATCH ?)"
+        }
+        Table::Emails => {
+            "SELECT rowid FROM email_fts WHERE email_fts MATCH ? \
+             UNION ALL SELECT m.rowid FROM email_events m WHERE m.network_message_id IN \
+             (SELECT e.network_message_id FROM alert_evidence e \
+              WHERE e.rowid IN (SELECT rowid FROM evidence_fts WHERE evidence_fts MATCH ?))"
+        }
+    }
+}
+
+/// The two FTS5 queries of [`fts_rows`] for one word.
+pub fn fts_params(table: Table, phrase: &str) -> Vec<Value> {
+    let evidence = match table {
+        Table::Threats => phrase.to_string(),
+        Table::Emails => format!("url : {phrase}"),
+    };
+    vec![Value::Text(phrase.to_string()), Value::Text(evidence)]
+}
+
+/// Free text: the one place that decides how a word is searched. A word with letters or digits
+/// goes through the full-text indexes (schema/0004_fts.sql); one of punctuation only (`%`, `@`)
+/// has no tokens there and is matched as a substring instead.
+pub fn text_condition(table: Table, word: &str, access: TextAccess) -> (String, Vec<Value>) {
+    let Some(phrase) = fts_phrase(word) else {
+        return text_like_condition(table, word);
+    };
+    let row = match table {
+        Table::Threats => "a.rowid",
+        Table::Emails => "ev.rowid",
+    };
+    // `+` keeps the planner from starting at the matching rows (and sorting them).
+    let unary = match access {
+        TextAccess::Scan => "+",
+        TextAccess::Lookup => "",
+    };
+    (
+        format!("{unary}{row} IN ({})", fts_rows(table)),
+        fts_params(table, &phrase),
+    )
+}
+
+/// Free text as a case-insensitive substring (`LIKE '%…%'`): only for words the full-text
+/// indexes cannot answer, since it reads every row.
+fn text_like_condition(table: Table, word: &str) -> (String, Vec<Value>) {
     let p = contains(word);
     match table {
         Table::Threats => {
@@ -881,9 +966,21 @@ pub fn text_condition(table: Table, word: &str) -> (String, Vec<Value>) {
 
 /// The condition of `query` on the `alerts` table (alias `a`); `now_ms` resolves durations.
 pub fn threat_where(query: &Query, now_ms: i64) -> SqlWhere {
+    threat_where_with(query, now_ms, &|_| TextAccess::Scan)
+}
+
+/// [`threat_where`], with free text reached as `access` says for each word.
+pub fn threat_where_with(
+    query: &Query,
+    now_ms: i64,
+    access: &dyn Fn(&str) -> TextAccess,
+) -> SqlWhere {
     let mut w = SqlWhere::default();
     for term in &query.terms {
-        let (sql, params) = threat_term(&term.filter, now_ms);
+        let (sql, params) = match &term.filter {
+            Filter::Text(v) => text_condition(Table::Threats, v, access(v)),
+            other => threat_term(other, now_ms),
+        };
         w.and(sql, params, term.negated);
     }
     w
@@ -891,7 +988,7 @@ pub fn threat_where(query: &Query, now_ms: i64) -> SqlWhere {
 
 fn threat_term(filter: &Filter, now_ms: i64) -> (String, Vec<Value>) {
     match filter {
-        Filter::Text(v) => text_condition(Table::Threats, v),
+        Filter::Text(v) => text_condition(Table::Threats, v, TextAccess::Scan),
         Filter::Sender(v) => evidence_match("e.sender", &address_match(v, is_full_address)),
         Filter::Recipient(v) => evidence_match("e.recipient", &address_match(v, is_full_address)),
         Filter::Domain(v) => {
@@ -962,9 +1059,21 @@ fn threat_term(filter: &Filter, now_ms: i64) -> (String, Vec<Value>) {
 /// The condition of `query` on the `email_events` table (alias `ev`). Alert-only filters
 /// (severity, status) select the messages that alerts of that kind name in their evidence.
 pub fn email_where(query: &Query, now_ms: i64) -> SqlWhere {
+    email_where_with(query, now_ms, &|_| TextAccess::Scan)
+}
+
+/// [`email_where`], with free text reached as `access` says for each word.
+pub fn email_where_with(
+    query: &Query,
+    now_ms: i64,
+    access: &dyn Fn(&str) -> TextAccess,
+) -> SqlWhere {
     let mut w = SqlWhere::default();
     for term in &query.terms {
-        let (sql, params) = email_term(&term.filter, now_ms);
+        let (sql, params) = match &term.filter {
+            Filter::Text(v) => text_condition(Table::Emails, v, access(v)),
+            other => email_term(other, now_ms),
+        };
         w.and(sql, params, term.negated);
     }
     w
@@ -983,7 +1092,7 @@ fn messages_of_alerts(alert_cond: &str) -> String {
 
 fn email_term(filter: &Filter, now_ms: i64) -> (String, Vec<Value>) {
     match filter {
-        Filter::Text(v) => text_condition(Table::Emails, v),
+        Filter::Text(v) => text_condition(Table::Emails, v, TextAccess::Scan),
         Filter::Sender(v) => {
             let (c, p) = column_match("ev.sender_from", &address_match(v, is_full_address));
             (c, vec![p])
@@ -1255,7 +1364,7 @@ mod tests {
         assert!(!w.sql.contains("o'brien"), "{}", w.sql);
         assert!(!w.sql.contains("50"), "{}", w.sql);
         assert!(w.params.contains(&Value::Text("o'brien@x.test".into())));
-        assert!(w.params.contains(&Value::Text(r"%50\%\_off%".into())));
+        assert!(w.params.contains(&Value::Text(r#""50%_off"*"#.into())));
         assert!(w.params.contains(&Value::Text("medium".into())));
         assert!(w.params.contains(&Value::Text("high".into())));
         assert!(w.params.contains(&Value::Integer(10_000_000 - 3_600_000)));
@@ -1325,7 +1434,18 @@ mod tests {
         assert_eq!(threats(""), ["a1", "a2"]);
         assert_eq!(threats("invoice"), ["a1"]);
         assert_eq!(threats("50%"), ["a1"]);
-        assert_eq!(threats("5_%"), Vec::<String>::new());
+        // Punctuation separates words; the last word is a prefix.
+        assert_eq!(threats("5_%"), ["a1"]);
+        assert_eq!(threats("%"), ["a1"], "punctuation alone is a substring");
+        assert_eq!(
+            threats("voice"),
+            Vec::<String>::new(),
+            "not from a word's middle"
+        );
+        assert_eq!(threats("eve@evil.test"), ["a1"]);
+        assert_eq!(threats("evil.te"), ["a1"]);
+        assert_eq!(threats("\"delivered phish\""), Vec::<String>::new());
+        assert_eq!(threats("\"phish delivered\""), ["a1"]);
         assert_eq!(threats("malware"), ["a2"]);
         assert_eq!(threats("sender:EVE@evil.test"), ["a1"]);
         assert_eq!(threats("recipient:amy"), ["a2"]);

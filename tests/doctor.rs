@@ -942,7 +942,9 @@ fn a_damaged_store_is_store_corrupt_and_left_untouched() {
     let home = Home::new();
     assert_eq!(run(home.at(&sim).arg("sync")).code, Some(0));
     let mut bytes = std::fs::read(home.db()).unwrap();
-    for b in bytes.iter_mut().skip(4096).take(8192) {
+    // The second and third pages (the header says how big a page is).
+    let page = usize::from(u16::from_be_bytes([bytes[16], bytes[17]]));
+    for b in bytes.iter_mut().skip(page).take(2 * page) {
         *b = 0xA5;
     }
     std::fs::write(home.db(), &bytes).unwrap();

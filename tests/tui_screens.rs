@@ -93,6 +93,19 @@ fn open(w: u16, h: u16) -> Headless {
     Headless::open(seeded(), opts(), w, h).expect("dashboard opens")
 }
 
+/// A dashboard over a private copy of the seeded store, for keys that write (notes).
+fn writable_copy(w: u16, h: u16) -> (tempfile::TempDir, Headless) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("copy.db");
+    Store::open_read_only(seeded())
+        .expect("store")
+        .conn()
+        .execute("VACUUM INTO ?1", [path.to_string_lossy()])
+        .expect("copy the store");
+    let d = Headless::open(&path, opts(), w, h).expect("dashboard opens");
+    (dir, d)
+}
+
 fn key(c: char) -> KeyEvent {
     let m = if c.is_ascii_uppercase() {
         KeyModifiers::SHIFT
@@ -182,6 +195,35 @@ fn snapshot_filtered_lists_and_filter_error() {
     }
 }
 
+#[test]
+fn snapshot_campaigns_and_enter_lists_their_messages() {
+    for (w, h) in SIZES {
+        let mut d = open(w, h);
+        d.key(key('5'));
+        assert_eq!(d.app().view(), ViewId::Campaigns);
+        assert!(
+            !d.app().campaigns().campaigns().is_empty(),
+            "the simulator's phishing waves form campaigns"
+        );
+        snapshot(&format!("tui_campaigns_{w}x{h}"), &d.render());
+    }
+    let mut d = open(100, 30);
+    d.key(key('5'));
+    d.key(key('j'));
+    let c = d.app().campaigns().selected().cloned().expect("a campaign");
+    d.key(code(KeyCode::Enter));
+    assert_eq!(d.app().view(), ViewId::Activity);
+    assert_eq!(d.app().filter(), mailtrail::campaigns::filter_of(&c));
+    let rows = d.app().activity().list().rows();
+    assert!(!rows.is_empty(), "{}", d.app().filter());
+    assert!(
+        rows.iter()
+            .all(|r| r.timestamp_ms >= c.first_seen_ms / 1000 * 1000
+                && r.timestamp_ms <= c.last_seen_ms + 1000),
+        "within the campaign's span"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Keys through the Action path
 // ---------------------------------------------------------------------------------------------
@@ -196,8 +238,12 @@ fn tab_number_keys_and_mouse_switch_views() {
     d.key(code(KeyCode::Tab));
     assert_eq!(d.app().view(), ViewId::Health);
     d.key(code(KeyCode::Tab));
+    assert_eq!(d.app().view(), ViewId::Campaigns);
+    d.key(code(KeyCode::Tab));
     assert_eq!(d.app().view(), ViewId::Overview);
     d.key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT));
+    assert_eq!(d.app().view(), ViewId::Campaigns);
+    d.key(key('4'));
     assert_eq!(d.app().view(), ViewId::Health);
     d.key(key('3'));
     assert_eq!(d.app().view(), ViewId::Activity);
@@ -296,6 +342,25 @@ fn thousand(n: usize) -> String {
 fn threat_sorting_changes_the_order() {
     let mut d = open(100, 30);
     d.key(key('2'));
+    // Highest triage score first: the sync scored every alert.
+    assert_eq!(d.app().threats().order().column.label(), "score");
+    let scores: Vec<i64> = d
+        .app()
+        .threats()
+        .list()
+        .rows()
+        .iter()
+        .map(|r| r.score.expect("scored by the sync"))
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    assert!(
+        scores
+            .first()
+            .is_some_and(|s| *s > scores[scores.len() - 1])
+    );
+    assert!(d.render().contains("sort: score ↓"));
+    d.key(key('s'));
+    assert_eq!(d.app().threats().order().column.label(), "time");
     let times: Vec<i64> = d
         .app()
         .threats()
@@ -618,7 +683,17 @@ fn every_key_in_the_help_overlay_does_something() {
     for entry in HELP {
         for (c, m) in entry.samples {
             let mut d = open(100, 30);
+            // Bookmarks and notes write to the store: give them a copy, not the shared one.
+            let _copy;
             match entry.context {
+                Context::Notes => {
+                    let (dir, copy) = writable_copy(100, 30);
+                    (_copy, d) = (dir, copy);
+                    d.key(key('2'));
+                    for _ in 0..5 {
+                        d.key(key('j'));
+                    }
+                }
                 Context::Everywhere | Context::Overview => {}
                 Context::List | Context::Pivots | Context::Threats => {
                     d.key(key('2'));
@@ -627,6 +702,7 @@ fn every_key_in_the_help_overlay_does_something() {
                     }
                 }
                 Context::Activity => d.key(key('3')),
+                Context::Campaigns => d.key(key('5')),
                 Context::Detail => {
                     d.key(key('2'));
                     d.key(code(KeyCode::Enter));

@@ -8,7 +8,9 @@ use std::sync::atomic::Ordering;
 
 use super::{StreamContext, StreamError, StreamReport, ingest};
 use crate::graph::GraphError;
-use crate::store::events::Window;
+use crate::store::StoreError;
+use crate::store::alerts::PageOutcome;
+use crate::store::events::{MappedEvents, Window};
 use crate::store::sync::{ACTIVITY, Advance, format_ns, parse_ns};
 
 /// Graph's row cap for one hunting query: a result this large may be cut off.
@@ -182,11 +184,130 @@ pub async fn sync(ctx: &StreamContext<'_>, report: &mut StreamReport) -> Result<
     let cursor = ctx.checkpoint(ACTIVITY).await?;
     report.cursor_before = cursor;
     let end = now - ctx.plan.lag_ns();
-    let mut from = match cursor {
+    let from = match cursor {
         Some(c) => c - ctx.plan.overlap_ns(),
         None => now - ctx.plan.lookback_ns(),
     }
     .max(oldest);
+    let tenant = ctx.tenant.name.clone();
+    let tenant_id = ctx.blocking(move |s| s.tenant_id(&tenant)).await?;
+    let mut writing = InFlight::default();
+    let result = windows(
+        ctx,
+        &mut hunter,
+        report,
+        &mut writing,
+        &tenant_id,
+        from,
+        end,
+    )
+    .await;
+    // Whatever ended the pass, the window being written finishes (or fails) first.
+    let written = writing.finish(report, ctx).await;
+    result.and(written)
+}
+
+/// The window being written while the next one is fetched and mapped: at most one, so memory
+/// stays at two windows whatever the size of the backfill. Windows commit in order, each with
+/// its checkpoint, so a crash still leaves a consistent prefix.
+#[derive(Default)]
+struct InFlight {
+    write: Option<WriteTask>,
+}
+
+struct WriteTask {
+    handle: tokio::task::JoinHandle<Result<PageOutcome, StoreError>>,
+    from: i64,
+    to: i64,
+    rows: usize,
+    fetch_secs: f64,
+    started: std::time::Instant,
+}
+
+impl InFlight {
+    /// Waits for the window being written, if any, and counts it.
+    async fn finish(
+        &mut self,
+        report: &mut StreamReport,
+        ctx: &StreamContext<'_>,
+    ) -> Result<(), StreamError> {
+        let Some(w) = self.write.take() else {
+            return Ok(());
+        };
+        let outcome = w.handle.await.unwrap_or_else(|e| {
+            Err(StoreError::Io {
+                path: "-".into(),
+                source: std::io::Error::other(e.to_string()),
+            })
+        })?;
+        tracing::debug!(
+            "{}: window {}..{}: {} rows fetched in {:.2}s, mapped and stored in {:.2}s",
+            ctx.tenant.name,
+            format_ns(w.from),
+            format_ns(w.to),
+            w.rows,
+            w.fetch_secs,
+            w.started.elapsed().as_secs_f64()
+        );
+        report.add_page(&outcome);
+        ctx.progress(report);
+        Ok(())
+    }
+
+    /// Maps a fetched window (without the store), waits for the window before it, then starts
+    /// writing this one.
+    #[allow(clippy::too_many_arguments)]
+    async fn start(
+        &mut self,
+        report: &mut StreamReport,
+        ctx: &StreamContext<'_>,
+        tenant_id: &str,
+        rows: Vec<Box<serde_json::value::RawValue>>,
+        (from, to): (i64, i64),
+        fetch_secs: f64,
+    ) -> Result<(), StreamError> {
+        let started = std::time::Instant::now();
+        let n = rows.len();
+        let (tenant, id) = (ctx.tenant.name.clone(), tenant_id.to_string());
+        let mapped = tokio::task::spawn_blocking(move || MappedEvents::new(&tenant, &id, rows))
+            .await
+            .map_err(|e| StoreError::Io {
+                path: "-".into(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
+        self.finish(report, ctx).await?;
+        let store = ctx.store.clone();
+        let tenant = ctx.tenant.name.clone();
+        let window = Window {
+            from_ns: from,
+            to_ns: to,
+        };
+        let handle = tokio::task::spawn_blocking(move || {
+            let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
+            guard.write_email_events(&tenant, &mapped, Advance::To(to), Some(window))
+        });
+        self.write = Some(WriteTask {
+            handle,
+            from,
+            to,
+            rows: n,
+            fetch_secs,
+            started,
+        });
+        Ok(())
+    }
+}
+
+/// New windows from `from` up to `end`, each written while the next is fetched.
+async fn windows(
+    ctx: &StreamContext<'_>,
+    hunter: &mut Hunter<'_, '_>,
+    report: &mut StreamReport,
+    writing: &mut InFlight,
+    tenant_id: &str,
+    mut from: i64,
+    end: i64,
+) -> Result<(), StreamError> {
     let mut len = START_WINDOW_NS;
     while from < end {
         if ctx.stop.load(Ordering::Relaxed) {
@@ -204,6 +325,7 @@ pub async fn sync(ctx: &StreamContext<'_>, report: &mut StreamReport) -> Result<
             }
             Ok(Fetched::TooMany) => {
                 // A single second with 100,000 messages: store what came and say so.
+                writing.finish(report, ctx).await?;
                 ctx.record_gap(
                     from,
                     to,
@@ -215,24 +337,9 @@ pub async fn sync(ctx: &StreamContext<'_>, report: &mut StreamReport) -> Result<
             }
             Ok(Fetched::Rows(rows)) => {
                 let n = rows.len();
-                let window = Window {
-                    from_ns: from,
-                    to_ns: to,
-                };
-                let store_started = std::time::Instant::now();
-                let outcome = ingest(ctx, move |s, tenant| {
-                    s.ingest_email_events(&tenant, &rows, Advance::To(to), Some(window))
-                })
-                .await?;
-                tracing::debug!(
-                    "{}: window {}..{}: {n} rows fetched in {fetch_secs:.2}s, stored in {:.2}s",
-                    ctx.tenant.name,
-                    format_ns(from),
-                    format_ns(to),
-                    store_started.elapsed().as_secs_f64()
-                );
-                report.add_page(&outcome);
-                ctx.progress(report);
+                writing
+                    .start(report, ctx, tenant_id, rows, (from, to), fetch_secs)
+                    .await?;
                 from = to;
                 if n < ROW_CAP / 4 {
                     len = (len * 2).min(MAX_WINDOW_NS);
@@ -256,6 +363,7 @@ pub async fn sync(ctx: &StreamContext<'_>, report: &mut StreamReport) -> Result<
                     format_ns(from),
                     format_ns(to)
                 );
+                writing.finish(report, ctx).await?;
                 ctx.record_gap(from, to, &e.to_string()).await?;
                 report.gaps_opened += 1;
                 ingest(ctx, move |s, tenant| {

@@ -359,7 +359,30 @@ pub async fn sync_all(
             tasks.push(sync_stream(store_path.clone(), t, s, plan, stop, progress));
         }
     }
-    futures_util::future::join_all(tasks).await
+    let reports = futures_util::future::join_all(tasks).await;
+    refresh_triage(store_path).await;
+    reports
+}
+
+/// Re-scores what the pass changed ([`crate::triage::refresh`]). A failure only leaves the
+/// scores stale (the dashboard says so); it never fails the pass.
+pub async fn refresh_triage(store_path: PathBuf) {
+    let done = tokio::task::spawn_blocking(move || {
+        let mut store = Store::open(&store_path)?;
+        crate::triage::refresh(&mut store, crate::triage::Scope::Changed)
+    })
+    .await;
+    match done {
+        Ok(Ok(r)) => tracing::info!(
+            "triage: scored {} alerts, summarised {} messages in {} ms{}",
+            r.alerts,
+            r.messages,
+            r.duration_ms,
+            if r.full { " (full)" } else { "" }
+        ),
+        Ok(Err(e)) => tracing::warn!("triage scores not refreshed (they stay stale): {e}"),
+        Err(e) => tracing::warn!("triage scores not refreshed (they stay stale): {e}"),
+    }
 }
 
 /// The summary table printed after `sync`.

@@ -78,6 +78,8 @@ pub async fn run(
                         sync_stream(path.clone(), &tenant, stream, &plan, &stop.flag, &progress)
                             .await;
                     on_pass(&report);
+                    // What the pass stored is scored before the wait (triage::refresh).
+                    super::refresh_triage(path.clone()).await;
                     stop.sleep(jittered(plan.sync.interval)).await;
                 }
             }));

@@ -175,44 +175,104 @@ fn evidence_columns(raw: &RawValue) -> EvidenceColumns {
     c
 }
 
-fn replace_evidence(
+/// Evidence rows per INSERT statement (18 parameters each).
+const EVIDENCE_CHUNK: usize = 100;
+
+/// The evidence of the alerts a page changed, written after the page's alerts: all deletes,
+/// then the inserts many rows per statement. (Rows fire full-text triggers; FTS5 flushes its
+/// pending terms at every statement, so one row per statement costs an index segment per row.)
+fn write_evidence(
     tx: &Transaction<'_>,
     tenant: &str,
-    id: &str,
-    evidence: &[&RawValue],
+    jobs: &[(String, Vec<(&RawValue, EvidenceColumns)>)],
 ) -> rusqlite::Result<()> {
-    tx.prepare_cached("DELETE FROM alert_evidence WHERE tenant = ?1 AND alert_id = ?2")?
-        .execute(params![tenant, id])?;
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO alert_evidence (tenant, alert_id, position, odata_type, verdict, remediation_status,
-            network_message_id, recipient, sender, subject, delivery_action, delivery_location, url, ip,
-            account, file_name, file_sha256, raw)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-    )?;
-    for (i, raw) in evidence.iter().enumerate() {
-        let c = evidence_columns(raw);
-        insert.execute(params![
-            tenant,
-            id,
-            i as i64,
-            c.odata_type,
-            c.verdict,
-            c.remediation_status,
-            c.network_message_id,
-            c.recipient,
-            c.sender,
-            c.subject,
-            c.delivery_action,
-            c.delivery_location,
-            c.url,
-            c.ip,
-            c.account,
-            c.file_name,
-            c.file_sha256,
-            raw.get()
-        ])?;
+    {
+        let mut delete =
+            tx.prepare_cached("DELETE FROM alert_evidence WHERE tenant = ?1 AND alert_id = ?2")?;
+        for (id, _) in jobs {
+            delete.execute(params![tenant, id])?;
+        }
+    }
+    let rows: Vec<(&str, usize, &RawValue, &EvidenceColumns)> = jobs
+        .iter()
+        .flat_map(|(id, items)| {
+            items
+                .iter()
+                .enumerate()
+                .map(move |(i, (raw, c))| (id.as_str(), i, *raw, c))
+        })
+        .collect();
+    for chunk in rows.chunks(EVIDENCE_CHUNK) {
+        let mut sql = String::from(
+            "INSERT INTO alert_evidence (tenant, alert_id, position, odata_type, verdict, remediation_status,
+                network_message_id, recipient, sender, subject, delivery_action, delivery_location, url, ip,
+                account, file_name, file_sha256, raw) VALUES ",
+        );
+        for k in 0..chunk.len() {
+            if k > 0 {
+                sql.push(',');
+            }
+            sql.push('(');
+            for j in 1..=18 {
+                if j > 1 {
+                    sql.push(',');
+                }
+                sql.push('?');
+                sql.push_str(&(k * 18 + j).to_string());
+            }
+            sql.push(')');
+        }
+        let (mut cached, mut plain);
+        let insert: &mut rusqlite::Statement<'_> = if chunk.len() == EVIDENCE_CHUNK {
+            cached = tx.prepare_cached(&sql)?;
+            &mut cached
+        } else {
+            plain = tx.prepare(&sql)?;
+            &mut plain
+        };
+        for (k, (id, i, raw, c)) in chunk.iter().enumerate() {
+            let values: [&dyn rusqlite::ToSql; 18] = [
+                &tenant,
+                id,
+                &(*i as i64),
+                &c.odata_type,
+                &c.verdict,
+                &c.remediation_status,
+                &c.network_message_id,
+                &c.recipient,
+                &c.sender,
+                &c.subject,
+                &c.delivery_action,
+                &c.delivery_location,
+                &c.url,
+                &c.ip,
+                &c.account,
+                &c.file_name,
+                &c.file_sha256,
+                &raw.get(),
+            ];
+            for (j, v) in values.iter().enumerate() {
+                insert.raw_bind_parameter(k * 18 + j + 1, v)?;
+            }
+        }
+        insert.raw_execute()?;
     }
     Ok(())
+}
+
+/// An alert's costly, pure work, done on every core before the page's write transaction:
+/// its Detection Finding and its evidence columns.
+struct Prepared {
+    finding: Option<super::ocsf::MappedFinding>,
+    evidence: Option<Vec<EvidenceColumns>>,
+}
+
+/// One alert of a page, parsed.
+struct Parsed<'a> {
+    raw: &'a RawValue,
+    fields: AlertFields<'a>,
+    id: String,
+    ns: i64,
 }
 
 enum Stored {
@@ -221,14 +281,20 @@ enum Stored {
     Unchanged,
 }
 
-fn store_one(
+/// Stores one alert; its evidence, when it changed, is appended to `evidence_jobs` (written
+/// after the page's alerts by [`write_evidence`]; a later job for the same alert replaces an
+/// earlier one, as replacing twice would).
+#[allow(clippy::too_many_arguments)]
+fn store_one<'r>(
     tx: &Transaction<'_>,
     tenant: &str,
     raw: &str,
-    f: &AlertFields<'_>,
+    f: &AlertFields<'r>,
     id: &str,
     ns: i64,
     now: i64,
+    prepared: Prepared,
+    evidence_jobs: &mut Vec<(String, Vec<(&'r RawValue, EvidenceColumns)>)>,
 ) -> rusqlite::Result<Stored> {
     let last_update = f.last_update_date_time.as_deref().unwrap_or_default();
     let created_ms = non_empty(&f.created_date_time)
@@ -255,7 +321,7 @@ fn store_one(
     )?
     .execute(params![tenant, id, ns, last_update, f.status.as_deref(), now, raw])?;
     if version_changed > 0 {
-        super::ocsf::write_finding(tx, tenant, id, ns, raw)?;
+        super::ocsf::write_finding(tx, tenant, id, ns, raw, prepared.finding)?;
     }
     let outcome = match &existing {
         None => Stored::New,
@@ -298,7 +364,14 @@ fn store_one(
         now,
         raw
     ])?;
-    replace_evidence(tx, tenant, id, evidence)?;
+    let columns = prepared
+        .evidence
+        .unwrap_or_else(|| evidence.iter().map(|e| evidence_columns(e)).collect());
+    let job = evidence.iter().copied().zip(columns).collect();
+    match evidence_jobs.iter_mut().find(|(j, _)| j == id) {
+        Some(existing) => existing.1 = job,
+        None => evidence_jobs.push((id.to_string(), job)),
+    }
     Ok(outcome)
 }
 
@@ -311,11 +384,9 @@ impl Store {
         advance: Advance,
     ) -> Result<PageOutcome, StoreError> {
         let now = now_ms();
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(|e| super::sqlite_err(&self.path, e))?;
+        let path = self.path.clone();
         let mut out = PageOutcome::default();
+        let mut parsed = Vec::with_capacity(alerts.len());
         for raw in alerts {
             let fields: AlertFields<'_> = match serde_json::from_str(raw.get()) {
                 Ok(f) => f,
@@ -336,17 +407,90 @@ impl Store {
                 continue;
             };
             let id = id.to_string();
-            match store_one(&tx, tenant, raw.get(), &fields, &id, ns, now)
-                .map_err(|e| super::sqlite_err(&self.path, e))?
+            parsed.push(Parsed {
+                raw: raw.as_ref(),
+                fields,
+                id,
+                ns,
+            });
+        }
+        // Mapping is the costly part and pure: do it on every core before the write, for the
+        // versions not stored yet, with the previous status read now (the write checks it is
+        // still the same and maps again if not).
+        let mut todo: Vec<(usize, Option<String>)> = Vec::new();
+        {
+            let mut stored = self
+                .conn
+                .prepare_cached(
+                    "SELECT raw = ?4 FROM alert_versions WHERE tenant = ?1 AND id = ?2 AND last_update_ns = ?3",
+                )
+                .map_err(|e| super::sqlite_err(&path, e))?;
+            for (i, p) in parsed.iter().enumerate() {
+                let same: Option<bool> = stored
+                    .query_row(params![tenant, p.id, p.ns, p.raw.get()], |r| r.get(0))
+                    .optional()
+                    .map_err(|e| super::sqlite_err(&path, e))?;
+                if same != Some(true) {
+                    let previous = super::ocsf::previous_status(&self.conn, tenant, &p.id, p.ns)
+                        .map_err(|e| super::sqlite_err(&path, e))?;
+                    todo.push((i, previous));
+                }
+            }
+        }
+        let mut mapped = super::ocsf::map_parallel(&todo, |(i, previous)| {
+            let p = &parsed[*i];
+            let evidence = p.fields.evidence.as_deref().unwrap_or_default();
+            Prepared {
+                finding: Some(super::ocsf::MappedFinding::new(
+                    tenant,
+                    &p.id,
+                    p.ns,
+                    p.raw.get(),
+                    previous.clone(),
+                )),
+                evidence: Some(evidence.iter().map(|e| evidence_columns(e)).collect()),
+            }
+        })
+        .into_iter();
+        let mut next_mapped = todo.iter().map(|(i, _)| *i).peekable();
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| super::sqlite_err(&path, e))?;
+        let mut evidence_jobs = Vec::new();
+        for (i, p) in parsed.iter().enumerate() {
+            let prepared = match next_mapped.peek() {
+                Some(&m) if m == i => {
+                    next_mapped.next();
+                    mapped.next()
+                }
+                _ => None,
+            }
+            .unwrap_or(Prepared {
+                finding: None,
+                evidence: None,
+            });
+            match store_one(
+                &tx,
+                tenant,
+                p.raw.get(),
+                &p.fields,
+                &p.id,
+                p.ns,
+                now,
+                prepared,
+                &mut evidence_jobs,
+            )
+            .map_err(|e| super::sqlite_err(&path, e))?
             {
                 Stored::New => out.new += 1,
                 Stored::Updated => out.updated += 1,
                 Stored::Unchanged => out.unchanged += 1,
             }
-            if out.max_time.as_ref().is_none_or(|m| ns > m.0) {
+            if out.max_time.as_ref().is_none_or(|m| p.ns > m.0) {
                 out.max_time = Some((
-                    ns,
-                    fields
+                    p.ns,
+                    p.fields
                         .last_update_date_time
                         .as_deref()
                         .unwrap_or_default()
@@ -354,6 +498,7 @@ impl Store {
                 ));
             }
         }
+        write_evidence(&tx, tenant, &evidence_jobs).map_err(|e| super::sqlite_err(&path, e))?;
         write_checkpoint(
             &tx,
             tenant,
@@ -362,8 +507,8 @@ impl Store {
             out.max_time.as_ref().map(|m| m.0),
             now,
         )
-        .map_err(|e| super::sqlite_err(&self.path, e))?;
-        tx.commit().map_err(|e| super::sqlite_err(&self.path, e))?;
+        .map_err(|e| super::sqlite_err(&path, e))?;
+        tx.commit().map_err(|e| super::sqlite_err(&path, e))?;
         Ok(out)
     }
 }

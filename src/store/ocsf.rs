@@ -17,41 +17,86 @@ fn tenant_id(tx: &Transaction<'_>, tenant: &str) -> rusqlite::Result<String> {
         .unwrap_or_default())
 }
 
-/// Maps and stores the finding of one alert version. The activity (Create, Update, Close)
-/// follows from the version stored just before it.
-pub(crate) fn write_finding(
-    tx: &Transaction<'_>,
+/// The previous status of an alert before the version at `last_update_ns`: `None` when no
+/// earlier version is stored (the finding is then a Create).
+pub(crate) fn previous_status(
+    conn: &rusqlite::Connection,
     tenant: &str,
     alert_id: &str,
     last_update_ns: i64,
-    raw: &str,
-) -> rusqlite::Result<()> {
-    let alert: Value = serde_json::from_str(raw).unwrap_or(Value::Null);
-    let previous: Option<Option<String>> = tx
+) -> rusqlite::Result<Option<String>> {
+    let previous: Option<Option<String>> = conn
         .prepare_cached(
             "SELECT status FROM alert_versions WHERE tenant = ?1 AND id = ?2 AND last_update_ns < ?3
              ORDER BY last_update_ns DESC LIMIT 1",
         )?
         .query_row(params![tenant, alert_id, last_update_ns], |r| r.get(0))
         .optional()?;
-    let previous = previous.map(|s| s.unwrap_or_default());
-    let activity = ocsf::finding_activity(previous.as_deref(), &alert);
-    let last_update = alert
-        .get("lastUpdateDateTime")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let ctx = FindingContext {
-        activity,
-        event_uid: ocsf::alert_event_uid(tenant, alert_id, last_update),
-        tenant_name: tenant.to_string(),
-        processed_time_ms: Some(now_ms()),
-        raw: false,
+    Ok(previous.map(|s| s.unwrap_or_default()))
+}
+
+/// The Detection Finding of one alert version, mapped ahead of its write (pure, any thread)
+/// for the previous status it was mapped with.
+pub(crate) struct MappedFinding {
+    pub previous: Option<String>,
+    activity: ocsf::FindingActivity,
+    time_ms: i64,
+    event: String,
+}
+
+impl MappedFinding {
+    pub(crate) fn new(
+        tenant: &str,
+        alert_id: &str,
+        last_update_ns: i64,
+        raw: &str,
+        previous: Option<String>,
+    ) -> MappedFinding {
+        let alert: Value = serde_json::from_str(raw).unwrap_or(Value::Null);
+        let activity = ocsf::finding_activity(previous.as_deref(), &alert);
+        let last_update = alert
+            .get("lastUpdateDateTime")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let ctx = FindingContext {
+            activity,
+            event_uid: ocsf::alert_event_uid(tenant, alert_id, last_update),
+            tenant_name: tenant.to_string(),
+            processed_time_ms: Some(now_ms()),
+            raw: false,
+        };
+        let event = ocsf::detection_finding(&alert, &ctx);
+        let time_ms = event
+            .get("time")
+            .and_then(Value::as_i64)
+            .unwrap_or(last_update_ns / 1_000_000);
+        MappedFinding {
+            previous,
+            activity,
+            time_ms,
+            // serde_json::to_string writes into one buffer; `Value`'s Display goes through fmt
+            // and is markedly slower. Same bytes.
+            event: serde_json::to_string(&event).unwrap_or_default(),
+        }
+    }
+}
+
+/// Maps and stores the finding of one alert version. The activity (Create, Update, Close)
+/// follows from the version stored just before it; a finding mapped beforehand is used when
+/// it was mapped for that same previous version's status.
+pub(crate) fn write_finding(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    alert_id: &str,
+    last_update_ns: i64,
+    raw: &str,
+    mapped: Option<MappedFinding>,
+) -> rusqlite::Result<()> {
+    let previous = previous_status(tx, tenant, alert_id, last_update_ns)?;
+    let f = match mapped {
+        Some(m) if m.previous == previous => m,
+        _ => MappedFinding::new(tenant, alert_id, last_update_ns, raw, previous),
     };
-    let event = ocsf::detection_finding(&alert, &ctx);
-    let time_ms = event
-        .get("time")
-        .and_then(Value::as_i64)
-        .unwrap_or(last_update_ns / 1_000_000);
     tx.prepare_cached(
         "INSERT INTO ocsf_findings (tenant, alert_id, last_update_ns, activity_id, time_ms, mapping_version, event)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -62,10 +107,10 @@ pub(crate) fn write_finding(
         tenant,
         alert_id,
         last_update_ns,
-        activity.id(),
-        time_ms,
+        f.activity.id(),
+        f.time_ms,
         MAPPING_VERSION,
-        event.to_string()
+        f.event
     ])?;
     Ok(())
 }
@@ -85,7 +130,9 @@ pub(crate) fn email_event_json(tenant: &str, tenant_id: &str, raw: &str) -> Stri
         processed_time_ms: Some(now_ms()),
         raw: false,
     };
-    ocsf::email_activity(&row, &ctx).to_string()
+    // serde_json::to_string writes into one buffer; `Value`'s Display goes through fmt and is
+    // markedly slower. Same bytes.
+    serde_json::to_string(&ocsf::email_activity(&row, &ctx)).unwrap_or_default()
 }
 
 /// Stores the Email Activity of the email_events row `rowid`.
@@ -254,7 +301,7 @@ impl Store {
                 break;
             }
             for (tenant, id, ns, raw) in &rows {
-                write_finding(&tx, tenant, id, *ns, raw).map_err(|e| sqlite_err(&path, e))?;
+                write_finding(&tx, tenant, id, *ns, raw, None).map_err(|e| sqlite_err(&path, e))?;
                 out.findings += 1;
             }
             tx.commit().map_err(|e| sqlite_err(&path, e))?;

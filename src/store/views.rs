@@ -17,6 +17,7 @@ use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, params, params_from_iter};
 use serde_json::Value as Json;
 
+use super::notes::{Annotation, Mark};
 use super::sync::{ACTIVITY, StreamStatus, THREATS};
 use super::{Store, StoreError};
 use crate::search::{Query, SqlWhere, email_where, threat_where};
@@ -49,6 +50,8 @@ pub struct Count {
 /// Columns the threat list sorts by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ThreatSort {
+    /// The triage score ([`crate::triage`]); unscored alerts last.
+    Score,
     Time,
     Severity,
     Status,
@@ -56,7 +59,8 @@ pub enum ThreatSort {
 }
 
 impl ThreatSort {
-    pub const ALL: [ThreatSort; 4] = [
+    pub const ALL: [ThreatSort; 5] = [
+        ThreatSort::Score,
         ThreatSort::Time,
         ThreatSort::Severity,
         ThreatSort::Status,
@@ -69,6 +73,7 @@ impl ThreatSort {
             ThreatSort::Severity => "severity",
             ThreatSort::Status => "status",
             ThreatSort::Title => "title",
+            ThreatSort::Score => "score",
         }
     }
 
@@ -79,6 +84,7 @@ impl ThreatSort {
             ThreatSort::Severity => SEVERITY_RANK,
             ThreatSort::Status => "coalesce(a.status, '')",
             ThreatSort::Title => "coalesce(a.title, '')",
+            ThreatSort::Score => "coalesce(a.triage_score, -1)",
         }
     }
 }
@@ -88,6 +94,14 @@ impl ThreatSort {
 pub struct ThreatOrder {
     pub column: ThreatSort,
     pub descending: bool,
+}
+
+impl ThreatOrder {
+    /// The threat list's first order: highest triage score first.
+    pub const BY_SCORE: ThreatOrder = ThreatOrder {
+        column: ThreatSort::Score,
+        descending: true,
+    };
 }
 
 impl Default for ThreatOrder {
@@ -157,20 +171,27 @@ pub struct ThreatRow {
     pub subject: Option<String>,
     pub url: Option<String>,
     pub network_message_id: Option<String>,
+    /// The triage score, None until scored.
+    pub score: Option<i64>,
+    /// The analyst's bookmark and note (filled by the dashboard's loader, `store::notes`).
+    pub mark: Mark,
 }
 
-const THREAT_COLUMNS: &str = "a.rowid, a.tenant, a.id, a.created_ms, a.severity, a.status, a.title";
+const THREAT_COLUMNS: &str =
+    "a.rowid, a.tenant, a.id, a.created_ms, a.severity, a.status, a.title, a.triage_score";
 
 fn threat_from_row(r: &rusqlite::Row<'_>, sort: ThreatSort) -> rusqlite::Result<ThreatRow> {
     let created_ms: i64 = r.get(3)?;
     let severity: Option<String> = r.get(4)?;
     let status: Option<String> = r.get(5)?;
     let title: Option<String> = r.get(6)?;
+    let score: Option<i64> = r.get(7)?;
     let sort_value = match sort {
         ThreatSort::Time => Value::Integer(created_ms),
         ThreatSort::Severity => Value::Integer(severity_rank(severity.as_deref())),
         ThreatSort::Status => Value::Text(status.clone().unwrap_or_default()),
         ThreatSort::Title => Value::Text(title.clone().unwrap_or_default()),
+        ThreatSort::Score => Value::Integer(score.unwrap_or(-1)),
     };
     Ok(ThreatRow {
         key: ThreatKey {
@@ -192,6 +213,8 @@ fn threat_from_row(r: &rusqlite::Row<'_>, sort: ThreatSort) -> rusqlite::Result<
         subject: None,
         url: None,
         network_message_id: None,
+        score,
+        mark: Mark::default(),
     })
 }
 
@@ -321,7 +344,13 @@ impl Store {
         dir: Direction,
         limit: usize,
     ) -> Result<Vec<ThreatRow>, StoreError> {
-        self.threat_page_where(&threat_where(query, now_ms), order, anchor, dir, limit)
+        self.threat_page_where(
+            &self.threat_filter(query, now_ms),
+            order,
+            anchor,
+            dir,
+            limit,
+        )
     }
 
     fn threat_page_where(
@@ -405,7 +434,7 @@ impl Store {
 
     /// How many threats match (up to `cap`).
     pub fn threat_count(&self, query: &Query, now_ms: i64, cap: i64) -> Result<Count, StoreError> {
-        let w = threat_where(query, now_ms);
+        let w = self.threat_filter(query, now_ms);
         self.capped_count(&format!("alerts a WHERE {}", w.expr()), &w.params, cap)
     }
 
@@ -529,6 +558,8 @@ impl Store {
             raw_pretty: serde_json::to_string_pretty(&alert).unwrap_or(raw),
             ocsf_pretty: serde_json::to_string_pretty(&ocsf).unwrap_or_default(),
             events,
+            triage: crate::triage::stored(&self.conn, tenant, id).map_err(|e| self.err(e))?,
+            notes: Vec::new(),
         }))
     }
 }
@@ -644,6 +675,10 @@ pub struct ThreatDetail {
     pub ocsf_pretty: String,
     /// The email events of the messages the evidence names.
     pub events: Vec<EventRow>,
+    /// The stored triage score and its reasons (None: not scored yet).
+    pub triage: Option<crate::triage::StoredScore>,
+    /// The analyst's annotations of this threat (filled by the dashboard's loader).
+    pub notes: Vec<Annotation>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -679,6 +714,8 @@ pub struct EventRow {
     pub url: Option<String>,
     /// Alerts naming this message.
     pub alerts: i64,
+    /// The analyst's bookmark and note (filled by the dashboard's loader, `store::notes`).
+    pub mark: Mark,
 }
 
 const EVENT_COLUMNS: &str = "ev.rowid, ev.tenant, ev.timestamp_ms, ev.direction, ev.sender_from,
@@ -711,6 +748,7 @@ fn event_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
         network_message_id: r.get(13)?,
         url: r.get(14)?,
         alerts: r.get(15)?,
+        mark: Mark::default(),
     })
 }
 
@@ -727,6 +765,8 @@ pub struct EventDetail {
     pub threats: Vec<ThreatRow>,
     /// The other recipients' rows of the same message.
     pub same_message: Vec<EventRow>,
+    /// The analyst's annotations of this message (filled by the dashboard's loader).
+    pub notes: Vec<Annotation>,
 }
 
 impl Store {
@@ -741,8 +781,13 @@ impl Store {
         dir: Direction,
         limit: usize,
     ) -> Result<Vec<EventRow>, StoreError> {
-        let (sql, params) =
-            event_page_sql(&email_where(query, now_ms), descending, anchor, dir, limit);
+        let (sql, params) = event_page_sql(
+            &self.email_filter(query, now_ms),
+            descending,
+            anchor,
+            dir,
+            limit,
+        );
         let mut rows = self.query_rows(&sql, &params, event_from_row)?;
         if dir == Direction::Backward {
             rows.reverse();
@@ -752,7 +797,7 @@ impl Store {
 
     /// How many email events match (up to `cap`).
     pub fn event_count(&self, query: &Query, now_ms: i64, cap: i64) -> Result<Count, StoreError> {
-        let w = email_where(query, now_ms);
+        let w = self.email_filter(query, now_ms);
         self.capped_count(
             &format!("email_events ev WHERE {}", w.expr()),
             &w.params,
@@ -826,6 +871,7 @@ impl Store {
             ocsf_pretty: serde_json::to_string_pretty(&ocsf).unwrap_or_default(),
             threats,
             same_message,
+            notes: Vec::new(),
         }))
     }
 }
@@ -1202,6 +1248,8 @@ mod tests {
             ("", ThreatSort::Time, None, "alerts_"),
             ("", ThreatSort::Time, Some(&tkey), "alerts_"),
             ("", ThreatSort::Severity, Some(&tkey), "alerts_tui_severity"),
+            ("", ThreatSort::Score, None, "alerts_tui_score"),
+            ("", ThreatSort::Score, Some(&tkey), "alerts_tui_score"),
             ("", ThreatSort::Status, None, "alerts_tui_status"),
             ("", ThreatSort::Title, None, "alerts_tui_title"),
             (

@@ -12,14 +12,16 @@ pub enum ViewId {
     Threats,
     Activity,
     Health,
+    Campaigns,
 }
 
 impl ViewId {
-    pub const ALL: [ViewId; 4] = [
+    pub const ALL: [ViewId; 5] = [
         ViewId::Overview,
         ViewId::Threats,
         ViewId::Activity,
         ViewId::Health,
+        ViewId::Campaigns,
     ];
 
     pub fn title(self) -> &'static str {
@@ -28,6 +30,7 @@ impl ViewId {
             ViewId::Threats => "Threats",
             ViewId::Activity => "Activity",
             ViewId::Health => "Sync health",
+            ViewId::Campaigns => "Campaigns",
         }
     }
 
@@ -112,7 +115,17 @@ pub enum Action {
     RelatedEvents,
     /// From the overview: threats delivered to an inbox in the period.
     InboxThreats,
+    /// From the Campaigns view: the selected campaign's messages in Activity.
+    CampaignMessages,
     Reload,
+    /// Bookmark the selected threat or message, or remove its bookmark (`b`).
+    ToggleBookmark,
+    /// Open the note editor on the selected threat or message (`n`).
+    EditNote,
+    NoteEdit(Edit),
+    /// Save the note being edited (Enter; an empty note removes it).
+    SaveNote,
+    CancelNote,
     /// Periodic refresh while a sync writes the store (live mode).
     Tick,
     Resize(u16, u16),

@@ -15,11 +15,13 @@ use super::component::{Component, Ctx, contains, navigation_key, wheel};
 use super::detail::{DetailMode, DetailPane, heading, kv};
 use super::list::PagedList;
 use super::loader::{Loaded, PageKind, Request};
+use super::notes::notes_lines;
 use super::text::{
     BIDI_FLAG, Theme, display_name, safe, safe_opt, severity_short, time_full, time_short,
 };
 use super::threats::{count_label, empty_note, list_click};
 use crate::search::Filter;
+use crate::store::notes::{Annotation, Mark, NoteTarget, applying_to};
 use crate::store::views::{EventDetail, EventRow};
 use crate::terminal::has_bidi_control;
 
@@ -119,6 +121,55 @@ impl ActivityView {
         match &self.detail {
             Some(Detail { data: Some(d), .. }) => Some(&d.row),
             _ => self.list.selected(),
+        }
+    }
+
+    /// What `b` and `n` act on: the current email event's message (every recipient), and
+    /// the row's mark.
+    pub fn note_target(&self) -> Option<(NoteTarget, Mark)> {
+        let row = self.current()?;
+        Some((
+            NoteTarget::Message {
+                tenant: row.tenant.clone(),
+                network_message_id: row.network_message_id.clone(),
+                recipient: None,
+            },
+            row.mark.clone(),
+        ))
+    }
+
+    /// A saved bookmark or note: the marks of the rows (and the detail) of its message.
+    pub fn apply_notes(&mut self, target: &NoteTarget, all: &[Annotation]) {
+        let NoteTarget::Message {
+            tenant,
+            network_message_id,
+            ..
+        } = target
+        else {
+            return;
+        };
+        let same =
+            |r: &EventRow| r.tenant == *tenant && r.network_message_id == *network_message_id;
+        for row in self.list.rows_mut() {
+            if same(row) {
+                row.mark = Mark::of(all, Some(&row.recipient));
+            }
+        }
+        if let Some(Detail {
+            pane,
+            data: Some(data),
+            ..
+        }) = &mut self.detail
+            && same(&data.row)
+        {
+            data.row.mark = Mark::of(all, Some(&data.row.recipient));
+            data.notes = applying_to(all.to_vec(), &data.row.recipient);
+            pane.fill(
+                title(&data.row),
+                detail_lines(self.theme, data),
+                &data.raw_pretty,
+                &data.ocsf_pretty,
+            );
         }
     }
 
@@ -301,6 +352,8 @@ impl Component for ActivityView {
         }
         match (key.code, self.detail.is_some()) {
             (KeyCode::Char('t'), _) if plain => Some(Action::RelatedThreats),
+            (KeyCode::Char('b'), _) if plain => Some(Action::ToggleBookmark),
+            (KeyCode::Char('n'), _) if plain => Some(Action::EditNote),
             (KeyCode::Enter, _) => Some(Action::Open),
             (KeyCode::Char('v'), true) if plain => Some(Action::ToggleRaw),
             (KeyCode::Char('o'), true) if plain => Some(Action::ToggleOcsf),
@@ -394,6 +447,7 @@ impl Component for ActivityView {
         let wide = area.width >= 100;
         let very_wide = area.width >= 120;
         let mut widths = vec![
+            Constraint::Length(2),
             Constraint::Length(11),
             Constraint::Length(3),
             Constraint::Length(if wide { 20 } else { 16 }),
@@ -401,7 +455,15 @@ impl Component for ActivityView {
             Constraint::Fill(1),
             Constraint::Length(if wide { 13 } else { 10 }),
         ];
-        let mut titles = vec!["TIME", "DIR", "SENDER", "RECIPIENT", "SUBJECT", "DELIVERY"];
+        let mut titles = vec![
+            "",
+            "TIME",
+            "DIR",
+            "SENDER",
+            "RECIPIENT",
+            "SUBJECT",
+            "DELIVERY",
+        ];
         if very_wide {
             widths.push(Constraint::Length(12));
             titles.push("THREATS");
@@ -415,6 +477,7 @@ impl Component for ActivityView {
         let rows = visible.map(|r| {
             let threat = r.threat_types.as_deref().filter(|s| !s.is_empty());
             let mut cells = vec![
+                Cell::from(r.mark.symbols()).style(t.accent()),
                 Cell::from(time_short(r.timestamp_ms)),
                 Cell::from(direction(r.direction.as_deref())),
                 Cell::from(sender(r)),
@@ -484,6 +547,7 @@ fn detail_lines(t: Theme, d: &EventDetail) -> Vec<Line<'static>> {
             t.alarm(),
         ));
     }
+    out.extend(notes_lines(t, &d.notes));
     out.push(Line::raw(""));
     out.push(heading(
         t,

@@ -14,15 +14,18 @@ use ratatui::widgets::Paragraph;
 use super::TuiOptions;
 use super::action::{Action, Pivot, ViewId};
 use super::activity::ActivityView;
+use super::campaigns::CampaignsView;
 use super::component::{Component, Ctx, contains, navigation_key};
 use super::filter::FilterBar;
 use super::health::HealthView;
 use super::help;
 use super::loader::{Loaded, Request};
+use super::notes::NoteEditor;
 use super::overview::OverviewView;
 use super::text::{Theme, safe, thousands};
 use super::threats::ThreatsView;
 use crate::search::{Query, parse};
+use crate::store::notes::{Annotation, NoteChange, NoteTarget};
 
 /// Where things go on screen.
 struct Areas {
@@ -41,10 +44,12 @@ pub struct App {
     threats: ThreatsView,
     activity: ActivityView,
     health: HealthView,
+    campaigns: CampaignsView,
     health_epoch: u64,
     filter_text: String,
     query: Query,
     filter_bar: Option<FilterBar>,
+    note_editor: Option<NoteEditor>,
     help_scroll: Option<usize>,
     message: Option<String>,
     requests: Vec<Request>,
@@ -82,10 +87,12 @@ impl App {
             threats: ThreatsView::new(theme),
             activity: ActivityView::new(theme),
             health: HealthView::new(theme, live),
+            campaigns: CampaignsView::new(theme),
             health_epoch: 0,
             filter_text: String::new(),
             query: Query::default(),
             filter_bar: None,
+            note_editor: None,
             help_scroll: None,
             message: None,
             requests: Vec::new(),
@@ -156,6 +163,11 @@ impl App {
             .and_then(|b| b.error().map(|e| e.to_string()))
     }
 
+    /// The note editor's text while it is open.
+    pub fn note_input(&self) -> Option<&str> {
+        self.note_editor.as_ref().map(NoteEditor::text)
+    }
+
     pub fn help_open(&self) -> bool {
         self.help_scroll.is_some()
     }
@@ -180,6 +192,10 @@ impl App {
         &self.health
     }
 
+    pub fn campaigns(&self) -> &CampaignsView {
+        &self.campaigns
+    }
+
     // Input → Action.
 
     /// The action a terminal event means, if any.
@@ -194,7 +210,11 @@ impl App {
 
     pub fn handle_key(&self, key: KeyEvent) -> Option<Action> {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        if ctrl && key.code == KeyCode::Char('c') && self.filter_bar.is_none() {
+        if ctrl
+            && key.code == KeyCode::Char('c')
+            && self.filter_bar.is_none()
+            && self.note_editor.is_none()
+        {
             return Some(Action::Quit);
         }
         if self.help_scroll.is_some() {
@@ -206,11 +226,15 @@ impl App {
         if let Some(bar) = &self.filter_bar {
             return bar.handle_key(key);
         }
+        if let Some(editor) = &self.note_editor {
+            return editor.handle_key(key);
+        }
         let focused: &dyn Component = match self.view {
             ViewId::Overview => &self.overview,
             ViewId::Threats => &self.threats,
             ViewId::Activity => &self.activity,
             ViewId::Health => &self.health,
+            ViewId::Campaigns => &self.campaigns,
         };
         if let Some(a) = focused.handle_key(key) {
             return Some(a);
@@ -219,7 +243,7 @@ impl App {
             KeyCode::Char('q') if !ctrl => Action::Quit,
             KeyCode::Tab => Action::NextView,
             KeyCode::BackTab => Action::PrevView,
-            KeyCode::Char(c @ '1'..='4') if !ctrl => {
+            KeyCode::Char(c @ '1'..='5') if !ctrl => {
                 Action::ShowView(ViewId::ALL[usize::from(c as u8 - b'1')])
             }
             KeyCode::Char('?') => Action::ToggleHelp,
@@ -261,6 +285,7 @@ impl App {
             ViewId::Threats => &self.threats,
             ViewId::Activity => &self.activity,
             ViewId::Health => &self.health,
+            ViewId::Campaigns => &self.campaigns,
         };
         focused.handle_mouse(mouse, areas.main)
     }
@@ -373,6 +398,14 @@ impl App {
                     Err(e) => self.message = Some(e),
                 }
             }
+            Action::CampaignMessages => match self.campaigns.selected() {
+                Some(c) => {
+                    let text = crate::campaigns::filter_of(c);
+                    self.view = ViewId::Activity;
+                    self.set_filter(&text);
+                }
+                None => self.message = Some("no campaign selected".into()),
+            },
             Action::InboxThreats => {
                 let text = format!("delivery:inbox since:{}", self.overview.period().label());
                 self.view = ViewId::Threats;
@@ -384,6 +417,21 @@ impl App {
                 self.request_health();
                 self.message = Some("reloaded".into());
             }
+            Action::ToggleBookmark | Action::EditNote => self.start_note(&action),
+            Action::NoteEdit(e) => {
+                if let Some(editor) = &mut self.note_editor {
+                    editor.edit(&e);
+                }
+            }
+            Action::SaveNote => {
+                if let Some(editor) = self.note_editor.take() {
+                    self.requests.push(Request::SaveNote {
+                        target: editor.target().clone(),
+                        change: NoteChange::Text(editor.text().trim().to_string()),
+                    });
+                }
+            }
+            Action::CancelNote => self.note_editor = None,
             Action::Tick => self.tick(),
             Action::Resize(w, h) => self.size = (w, h),
             Action::Loaded(loaded) => self.apply_loaded(loaded),
@@ -394,14 +442,70 @@ impl App {
                     ViewId::Threats => self.threats.update(&other, &mut ctx),
                     ViewId::Activity => self.activity.update(&other, &mut ctx),
                     ViewId::Health => self.health.update(&other, &mut ctx),
+                    ViewId::Campaigns => self.campaigns.update(&other, &mut ctx),
                 };
             }
         }
         self.layout_views();
     }
 
+    /// `b` and `n` on the current row of Threats or Activity (list or detail).
+    fn start_note(&mut self, action: &Action) {
+        let current = match self.view {
+            ViewId::Threats => self.threats.note_target(),
+            ViewId::Activity => self.activity.note_target(),
+            _ => None,
+        };
+        let Some((target, mark)) = current else {
+            self.message = Some("bookmarks and notes work on a row in Threats or Activity".into());
+            return;
+        };
+        if matches!(action, Action::ToggleBookmark) {
+            self.requests.push(Request::SaveNote {
+                target,
+                change: NoteChange::Bookmark(!mark.bookmarked),
+            });
+        } else {
+            self.note_editor = Some(NoteEditor::new(self.theme, target, &mark.note));
+        }
+    }
+
+    /// A save came back: redraw the marks it changed, or say why it failed.
+    fn note_saved(
+        &mut self,
+        target: &NoteTarget,
+        change: &NoteChange,
+        result: &Result<Vec<Annotation>, String>,
+    ) {
+        match result {
+            Ok(all) => {
+                self.threats.apply_notes(target, all);
+                self.activity.apply_notes(target, all);
+                self.message = Some(
+                    match change {
+                        NoteChange::Bookmark(true) => "bookmarked",
+                        NoteChange::Bookmark(false) => "bookmark removed",
+                        NoteChange::Text(t) if t.is_empty() => "note removed",
+                        _ => "note saved",
+                    }
+                    .into(),
+                );
+            }
+            Err(e) => self.message = Some(e.clone()),
+        }
+    }
+
     fn apply_loaded(&mut self, loaded: Box<Loaded>) {
         let now = self.now_ms();
+        if let Loaded::NoteSaved {
+            target,
+            change,
+            result,
+        } = loaded.as_ref()
+        {
+            self.note_saved(target, change, result);
+            return;
+        }
         if let Loaded::Health { epoch, result } = loaded.as_ref() {
             if *epoch == self.health_epoch {
                 self.health.set(result, now);
@@ -415,7 +519,8 @@ impl App {
         let mut ctx = ctx!(self, now);
         let _ = self.overview.update(&action, &mut ctx)
             || self.threats.update(&action, &mut ctx)
-            || self.activity.update(&action, &mut ctx);
+            || self.activity.update(&action, &mut ctx)
+            || self.campaigns.update(&action, &mut ctx);
     }
 
     /// Live refresh: what is on screen is re-read; the rest reloads when shown.
@@ -438,6 +543,10 @@ impl App {
                 self.overview.mark_stale();
             }
             ViewId::Health => self.mark_all_stale(),
+            ViewId::Campaigns => {
+                self.campaigns.reload(&mut ctx);
+                self.overview.mark_stale();
+            }
         }
     }
 
@@ -454,6 +563,7 @@ impl App {
         self.overview.mark_stale();
         self.threats.mark_stale();
         self.activity.mark_stale();
+        self.campaigns.mark_stale();
     }
 
     /// Loads the visible view if its data is stale.
@@ -465,6 +575,7 @@ impl App {
             ViewId::Threats => self.threats.activate(&mut ctx),
             ViewId::Activity => self.activity.activate(&mut ctx),
             ViewId::Health => {}
+            ViewId::Campaigns => self.campaigns.activate(&mut ctx),
         }
     }
 
@@ -510,6 +621,7 @@ impl App {
         let a = self.areas(Rect::new(0, 0, self.size.0, self.size.1));
         self.threats.set_area(a.main);
         self.activity.set_area(a.main);
+        self.campaigns.set_area(a.main);
     }
 
     // Drawing: pure.
@@ -537,16 +649,18 @@ impl App {
             ViewId::Threats => self.threats.draw(frame, a.main),
             ViewId::Activity => self.activity.draw(frame, a.main),
             ViewId::Health => self.health.draw(frame, a.main),
+            ViewId::Campaigns => self.campaigns.draw(frame, a.main),
         }
 
-        match &self.filter_bar {
-            Some(bar) => {
+        match (&self.filter_bar, &self.note_editor) {
+            (Some(bar), _) => {
                 bar.draw(frame, a.status);
                 if let Some(e) = a.error {
                     bar.draw_error(frame, e);
                 }
             }
-            None => self.draw_status(frame, a.status),
+            (None, Some(editor)) => editor.draw(frame, a.status),
+            (None, None) => self.draw_status(frame, a.status),
         }
         if let Some(scroll) = self.help_scroll {
             help::draw(frame, a.main.union(a.status), t, scroll);

@@ -11,42 +11,25 @@ use super::action::{Action, Edit};
 use super::text::{Theme, safe};
 use crate::search::{SearchError, parse};
 
-#[derive(Debug, Clone)]
-pub struct FilterBar {
+/// A one-line text input: the text, a cursor, and the edits of [`Edit`]. The filter line and
+/// the note editor both use it.
+#[derive(Debug, Clone, Default)]
+pub struct LineInput {
     text: String,
     /// Cursor position in characters.
     cursor: usize,
-    error: Option<SearchError>,
-    theme: Theme,
 }
 
-impl FilterBar {
-    pub fn new(theme: Theme, text: &str) -> FilterBar {
-        let mut bar = FilterBar {
+impl LineInput {
+    pub fn new(text: &str) -> LineInput {
+        LineInput {
             text: text.to_string(),
             cursor: text.chars().count(),
-            error: None,
-            theme,
-        };
-        bar.validate();
-        bar
+        }
     }
 
     pub fn text(&self) -> &str {
         &self.text
-    }
-
-    pub fn error(&self) -> Option<&SearchError> {
-        self.error.as_ref()
-    }
-
-    /// Shows a parse error for text that was set from outside (e.g. a rejected pivot).
-    pub fn set_error(&mut self, e: SearchError) {
-        self.error = Some(e);
-    }
-
-    fn validate(&mut self) {
-        self.error = parse(&self.text).err();
     }
 
     fn byte_at(&self, chars: usize) -> usize {
@@ -54,31 +37,6 @@ impl FilterBar {
             .char_indices()
             .nth(chars)
             .map_or(self.text.len(), |(i, _)| i)
-    }
-
-    pub fn handle_key(&self, key: KeyEvent) -> Option<Action> {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        // Alt-chords are not text (a terminal may also report Esc-then-key as one).
-        if key.modifiers.contains(KeyModifiers::ALT) {
-            return None;
-        }
-        Some(match key.code {
-            KeyCode::Enter => Action::ApplyFilter,
-            KeyCode::Esc => Action::CancelFilter,
-            KeyCode::Char('c') if ctrl => Action::CancelFilter,
-            KeyCode::Char('u') if ctrl => Action::FilterEdit(Edit::Clear),
-            KeyCode::Char('w') if ctrl => Action::FilterEdit(Edit::DeleteWord),
-            KeyCode::Char('a') if ctrl => Action::FilterEdit(Edit::Home),
-            KeyCode::Char('e') if ctrl => Action::FilterEdit(Edit::End),
-            KeyCode::Char(c) if !ctrl => Action::FilterEdit(Edit::Insert(c)),
-            KeyCode::Backspace => Action::FilterEdit(Edit::Backspace),
-            KeyCode::Delete => Action::FilterEdit(Edit::Delete),
-            KeyCode::Left => Action::FilterEdit(Edit::Left),
-            KeyCode::Right => Action::FilterEdit(Edit::Right),
-            KeyCode::Home => Action::FilterEdit(Edit::Home),
-            KeyCode::End => Action::FilterEdit(Edit::End),
-            _ => return None,
-        })
     }
 
     pub fn edit(&mut self, edit: &Edit) {
@@ -121,25 +79,105 @@ impl FilterBar {
             }
             _ => {}
         }
-        self.validate();
     }
 
-    /// The input line (prompt, text made safe, a block cursor).
-    pub fn draw(&self, frame: &mut Frame, area: Rect) {
-        let t = self.theme;
+    /// The text made safe, with a block cursor.
+    pub fn spans(&self, t: Theme) -> Vec<Span<'static>> {
         let before: String = self.text.chars().take(self.cursor).collect();
         let at: Option<char> = self.text.chars().nth(self.cursor);
         let after: String = self.text.chars().skip(self.cursor + 1).collect();
-        let line = Line::from(vec![
-            Span::styled("/ ", t.key()),
+        vec![
             Span::raw(safe(&before)),
             Span::styled(
                 at.map_or(" ".to_string(), |c| safe(&c.to_string())),
                 t.selected(),
             ),
             Span::raw(safe(&after)),
-        ]);
-        frame.render_widget(Paragraph::new(line), area);
+        ]
+    }
+}
+
+/// The editing keys every line input shares (Enter and Esc are its owner's).
+pub fn edit_key(key: KeyEvent) -> Option<Edit> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    // Alt-chords are not text (a terminal may also report Esc-then-key as one).
+    if key.modifiers.contains(KeyModifiers::ALT) {
+        return None;
+    }
+    Some(match key.code {
+        KeyCode::Char('u') if ctrl => Edit::Clear,
+        KeyCode::Char('w') if ctrl => Edit::DeleteWord,
+        KeyCode::Char('a') if ctrl => Edit::Home,
+        KeyCode::Char('e') if ctrl => Edit::End,
+        KeyCode::Char(c) if !ctrl => Edit::Insert(c),
+        KeyCode::Backspace => Edit::Backspace,
+        KeyCode::Delete => Edit::Delete,
+        KeyCode::Left => Edit::Left,
+        KeyCode::Right => Edit::Right,
+        KeyCode::Home => Edit::Home,
+        KeyCode::End => Edit::End,
+        _ => return None,
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct FilterBar {
+    input: LineInput,
+    error: Option<SearchError>,
+    theme: Theme,
+}
+
+impl FilterBar {
+    pub fn new(theme: Theme, text: &str) -> FilterBar {
+        let mut bar = FilterBar {
+            input: LineInput::new(text),
+            error: None,
+            theme,
+        };
+        bar.validate();
+        bar
+    }
+
+    pub fn text(&self) -> &str {
+        self.input.text()
+    }
+
+    pub fn error(&self) -> Option<&SearchError> {
+        self.error.as_ref()
+    }
+
+    /// Shows a parse error for text that was set from outside (e.g. a rejected pivot).
+    pub fn set_error(&mut self, e: SearchError) {
+        self.error = Some(e);
+    }
+
+    fn validate(&mut self) {
+        self.error = parse(self.input.text()).err();
+    }
+
+    pub fn handle_key(&self, key: KeyEvent) -> Option<Action> {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if key.modifiers.contains(KeyModifiers::ALT) {
+            return None;
+        }
+        match key.code {
+            KeyCode::Enter => Some(Action::ApplyFilter),
+            KeyCode::Esc => Some(Action::CancelFilter),
+            KeyCode::Char('c') if ctrl => Some(Action::CancelFilter),
+            _ => edit_key(key).map(Action::FilterEdit),
+        }
+    }
+
+    pub fn edit(&mut self, edit: &Edit) {
+        self.input.edit(edit);
+        self.validate();
+    }
+
+    /// The input line (prompt, text made safe, a block cursor).
+    pub fn draw(&self, frame: &mut Frame, area: Rect) {
+        let mut spans = vec![Span::styled("/ ", self.theme.key())];
+        spans.extend(self.input.spans(self.theme));
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
     }
 
     /// The error line: a caret under the offending text and the message beside it (on the
@@ -147,9 +185,9 @@ impl FilterBar {
     pub fn draw_error(&self, frame: &mut Frame, area: Rect) {
         let Some(e) = &self.error else { return };
         // The caret sits under the shown (escaped) text, so measure the escaped prefix.
-        let prefix: String = self.text.chars().take(e.column(&self.text)).collect();
+        let prefix: String = self.text().chars().take(e.column(self.text())).collect();
         let col = 2 + safe(&prefix).chars().count();
-        let caret = "^".repeat(e.width(&self.text));
+        let caret = "^".repeat(e.width(self.text()));
         let message = e.to_string();
         let fits_left = message.chars().count() < col;
         let fits_right = col + caret.len() + 1 + message.chars().count() <= usize::from(area.width);

@@ -18,9 +18,12 @@ pub enum Context {
     List,
     /// Threats or Activity, list or detail.
     Pivots,
+    /// Threats or Activity, list or detail: the analyst's bookmarks and notes.
+    Notes,
     Overview,
     Threats,
     Activity,
+    Campaigns,
     Detail,
     FilterLine,
 }
@@ -31,9 +34,11 @@ impl Context {
             Context::Everywhere => "Everywhere",
             Context::List => "Lists",
             Context::Pivots => "Pivots from the selected row (Threats, Activity; sets the filter)",
+            Context::Notes => "Notes on the selected row (Threats, Activity; local store only)",
             Context::Overview => "Overview",
             Context::Threats => "Threats",
             Context::Activity => "Activity",
+            Context::Campaigns => "Campaigns",
             Context::Detail => "Detail pane",
             Context::FilterLine => "Filter line",
         }
@@ -44,6 +49,7 @@ impl Context {
         match self {
             Context::Overview | Context::Everywhere => ViewId::Overview,
             Context::Activity => ViewId::Activity,
+            Context::Campaigns => ViewId::Campaigns,
             _ => ViewId::Threats,
         }
     }
@@ -69,7 +75,7 @@ macro_rules! entry {
 
 pub const HELP: &[HelpEntry] = &[
     entry!(Everywhere, "Tab  Shift-Tab", "next / previous view", [KeyCode::Tab, NONE; KeyCode::BackTab, SHIFT]),
-    entry!(Everywhere, "1 2 3 4", "Overview, Threats, Activity, Sync health", [KeyCode::Char('1'), NONE; KeyCode::Char('2'), NONE; KeyCode::Char('3'), NONE; KeyCode::Char('4'), NONE]),
+    entry!(Everywhere, "1 2 3 4 5", "Overview, Threats, Activity, Sync health, Campaigns", [KeyCode::Char('1'), NONE; KeyCode::Char('2'), NONE; KeyCode::Char('3'), NONE; KeyCode::Char('4'), NONE; KeyCode::Char('5'), NONE]),
     entry!(
         Everywhere,
         "/",
@@ -110,6 +116,18 @@ pub const HELP: &[HelpEntry] = &[
         [KeyCode::Char('M'), SHIFT]
     ),
     entry!(
+        Notes,
+        "b",
+        "bookmark the threat or message (★), again to remove it",
+        [KeyCode::Char('b'), NONE]
+    ),
+    entry!(
+        Notes,
+        "n",
+        "note (✎): Enter saves, Esc cancels, an empty note is removed",
+        [KeyCode::Char('n'), NONE]
+    ),
+    entry!(
         Overview,
         "p",
         "period: 24h, 7d, 30d",
@@ -124,7 +142,7 @@ pub const HELP: &[HelpEntry] = &[
     entry!(
         Threats,
         "s",
-        "sort by the next column (time, severity, status, title)",
+        "sort by the next column (score, time, severity, status, title)",
         [KeyCode::Char('s'), NONE]
     ),
     entry!(
@@ -144,6 +162,12 @@ pub const HELP: &[HelpEntry] = &[
         "t",
         "the threats naming the message (in Threats)",
         [KeyCode::Char('t'), NONE]
+    ),
+    entry!(
+        Campaigns,
+        "Enter",
+        "the campaign's messages (in Activity)",
+        [KeyCode::Enter, NONE]
     ),
     entry!(
         Detail,

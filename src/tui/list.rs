@@ -73,6 +73,11 @@ impl<R: Row> PagedList<R> {
         &self.rows
     }
 
+    /// The held rows, to update in place what does not move them (an analyst's mark).
+    pub fn rows_mut(&mut self) -> &mut [R] {
+        &mut self.rows
+    }
+
     pub fn selected(&self) -> Option<&R> {
         self.rows.get(self.selected)
     }

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use crate::search::Query;
 use crate::store::Store;
+use crate::store::notes::{self, Annotation, Mark, NoteChange, NoteTarget};
 use crate::store::sync::StreamStatus;
 use crate::store::views::{
     Count, Direction, EventDetail, EventKey, EventRow, Overview, ThreatDetail, ThreatKey,
@@ -105,6 +106,16 @@ pub enum Request {
         epoch: u64,
         interval: Duration,
     },
+    Campaigns {
+        epoch: u64,
+        limit: usize,
+    },
+    /// Save a bookmark or note: the one write the dashboard makes (a short-lived read-write
+    /// connection, `store::notes::save_at`).
+    SaveNote {
+        target: NoteTarget,
+        change: NoteChange,
+    },
 }
 
 impl Request {
@@ -125,6 +136,7 @@ impl Request {
             Request::EventCount { .. } => Some("event-count"),
             Request::EventDetail { .. } => Some("event-detail"),
             Request::Health { .. } => Some("health"),
+            Request::Campaigns { .. } => Some("campaigns"),
             _ => None,
         }
     }
@@ -143,8 +155,10 @@ impl Request {
     /// Pages and details first (the user waits on them), counts and aggregates after.
     fn priority(&self) -> u8 {
         match self {
-            Request::Threats { .. } | Request::Events { .. } => 0,
-            Request::ThreatDetail { .. } | Request::EventDetail { .. } => 1,
+            Request::Threats { .. } | Request::Events { .. } | Request::SaveNote { .. } => 0,
+            Request::ThreatDetail { .. }
+            | Request::EventDetail { .. }
+            | Request::Campaigns { .. } => 1,
             Request::Overview { .. } | Request::Health { .. } => 2,
             Request::ThreatCount { .. } | Request::EventCount { .. } => 3,
         }
@@ -199,6 +213,26 @@ pub enum Loaded {
         epoch: u64,
         result: Result<Vec<StreamStatus>, String>,
     },
+    Campaigns {
+        epoch: u64,
+        result: Result<CampaignList, String>,
+    },
+    /// Every annotation of the target's threat or message after the save.
+    NoteSaved {
+        target: NoteTarget,
+        change: NoteChange,
+        result: Result<Vec<Annotation>, String>,
+    },
+}
+
+/// The Campaigns view's data: the campaigns and how current the triage data behind them is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignList {
+    pub campaigns: Vec<crate::campaigns::Campaign>,
+    /// When the triage data was last refreshed (None: never).
+    pub scored_ms: Option<i64>,
+    /// Alerts changed since.
+    pub pending: i64,
 }
 
 /// Counting stops here: "10,000+" is as useful as the exact number and far cheaper.
@@ -247,6 +281,7 @@ impl Loader {
                     limit,
                     result: s
                         .threat_page(&query, now_ms, order, anchor, dir, limit)
+                        .and_then(|mut rows| s.mark_threat_rows(&mut rows).map(|()| rows))
                         .map_err(text),
                 }
             }
@@ -260,7 +295,10 @@ impl Loader {
             },
             Request::ThreatDetail { epoch, tenant, id } => Loaded::ThreatDetail {
                 epoch,
-                result: s.threat_detail(&tenant, &id).map_err(text),
+                result: s
+                    .threat_detail(&tenant, &id)
+                    .and_then(|d| d.map(|d| with_threat_notes(s, d)).transpose())
+                    .map_err(text),
             },
             Request::Events {
                 epoch,
@@ -277,6 +315,7 @@ impl Loader {
                     limit,
                     result: s
                         .event_page(&query, now_ms, true, anchor, dir, limit)
+                        .and_then(|mut rows| s.mark_event_rows(&mut rows).map(|()| rows))
                         .map_err(text),
                 }
             }
@@ -290,14 +329,65 @@ impl Loader {
             },
             Request::EventDetail { epoch, rowid } => Loaded::EventDetail {
                 epoch,
-                result: s.event_detail(rowid).map_err(text),
+                result: s
+                    .event_detail(rowid)
+                    .and_then(|d| d.map(|d| with_event_notes(s, d)).transpose())
+                    .map_err(text),
             },
             Request::Health { epoch, interval } => Loaded::Health {
                 epoch,
                 result: s.health(interval).map_err(text),
             },
+            Request::Campaigns { epoch, limit } => Loaded::Campaigns {
+                epoch,
+                result: campaign_list(s, limit).map_err(text),
+            },
+            Request::SaveNote { target, change } => Loaded::NoteSaved {
+                result: notes::save_at(s.path(), &target, &change),
+                target,
+                change,
+            },
         }
     }
+}
+
+fn campaign_list(s: &Store, limit: usize) -> Result<CampaignList, crate::store::StoreError> {
+    let mut campaigns = crate::campaigns::dashboard_campaigns(s)?;
+    campaigns.truncate(limit);
+    let fresh = crate::triage::freshness(s.conn()).map_err(|e| s.err(e))?;
+    Ok(CampaignList {
+        campaigns,
+        scored_ms: fresh.refreshed_ms,
+        pending: fresh.pending,
+    })
+}
+
+/// A threat's detail with its annotations and its row's mark.
+fn with_threat_notes(
+    s: &Store,
+    mut d: ThreatDetail,
+) -> Result<ThreatDetail, crate::store::StoreError> {
+    d.notes = s.annotations_of(&NoteTarget::Threat {
+        tenant: d.row.tenant.clone(),
+        alert_id: d.row.id.clone(),
+    })?;
+    d.row.mark = Mark::of(&d.notes, None);
+    Ok(d)
+}
+
+/// An email event's detail with the annotations of its message and its row's mark.
+fn with_event_notes(
+    s: &Store,
+    mut d: EventDetail,
+) -> Result<EventDetail, crate::store::StoreError> {
+    let all = s.annotations_of(&NoteTarget::Message {
+        tenant: d.row.tenant.clone(),
+        network_message_id: d.row.network_message_id.clone(),
+        recipient: None,
+    })?;
+    d.row.mark = Mark::of(&all, Some(&d.row.recipient));
+    d.notes = notes::applying_to(all, &d.row.recipient);
+    Ok(d)
 }
 
 /// Of a batch of waiting requests, the ones still worth running, most urgent first.

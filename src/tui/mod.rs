@@ -14,6 +14,7 @@
 pub mod action;
 pub mod activity;
 pub mod app;
+pub mod campaigns;
 pub mod component;
 pub mod detail;
 pub mod filter;
@@ -21,6 +22,7 @@ pub mod health;
 pub mod help;
 pub mod list;
 pub mod loader;
+pub mod notes;
 pub mod overview;
 pub mod text;
 pub mod threats;

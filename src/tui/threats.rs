@@ -16,11 +16,14 @@ use super::component::{Component, Ctx, contains, navigation_key, wheel};
 use super::detail::{DetailMode, DetailPane, heading, kv};
 use super::list::PagedList;
 use super::loader::{Loaded, PageKind, Request};
+use super::notes::notes_lines;
 use super::text::{
     Theme, display_name, safe, safe_opt, severity_short, thousands, time_full, time_short,
 };
 use crate::search::Filter;
+use crate::store::notes::{Annotation, Mark, NoteTarget};
 use crate::store::views::{DeliveryOutcome, ThreatDetail, ThreatOrder, ThreatRow, ThreatSort};
+use crate::triage::StoredScore;
 
 struct Detail {
     epoch: u64,
@@ -43,7 +46,7 @@ impl ThreatsView {
         ThreatsView {
             theme,
             list: PagedList::default(),
-            order: ThreatOrder::default(),
+            order: ThreatOrder::BY_SCORE,
             detail: None,
             stale: true,
             area: Rect::new(0, 0, 80, 22),
@@ -130,6 +133,48 @@ impl ThreatsView {
         match &self.detail {
             Some(Detail { data: Some(d), .. }) => Some(&d.row),
             _ => self.list.selected(),
+        }
+    }
+
+    /// What `b` and `n` act on: the current threat, and its mark.
+    pub fn note_target(&self) -> Option<(NoteTarget, Mark)> {
+        let row = self.current()?;
+        Some((
+            NoteTarget::Threat {
+                tenant: row.tenant.clone(),
+                alert_id: row.id.clone(),
+            },
+            row.mark.clone(),
+        ))
+    }
+
+    /// A saved bookmark or note: the marks of the rows (and the detail) it is about.
+    pub fn apply_notes(&mut self, target: &NoteTarget, all: &[Annotation]) {
+        let NoteTarget::Threat { tenant, alert_id } = target else {
+            return;
+        };
+        let mark = Mark::of(all, None);
+        for row in self.list.rows_mut() {
+            if row.tenant == *tenant && row.id == *alert_id {
+                row.mark = mark.clone();
+            }
+        }
+        if let Some(Detail {
+            pane,
+            data: Some(data),
+            ..
+        }) = &mut self.detail
+            && data.row.tenant == *tenant
+            && data.row.id == *alert_id
+        {
+            data.row.mark = mark;
+            data.notes = all.to_vec();
+            pane.fill(
+                title(&data.row),
+                detail_lines(self.theme, data),
+                &data.raw_pretty,
+                &data.ocsf_pretty,
+            );
         }
     }
 
@@ -259,6 +304,8 @@ impl Component for ThreatsView {
         }
         match (key.code, self.detail.is_some()) {
             (KeyCode::Char('e'), _) if plain => Some(Action::RelatedEvents),
+            (KeyCode::Char('b'), _) if plain => Some(Action::ToggleBookmark),
+            (KeyCode::Char('n'), _) if plain => Some(Action::EditNote),
             (KeyCode::Enter, false) => Some(Action::Open),
             (KeyCode::Char('s'), false) if plain => Some(Action::CycleSort),
             (KeyCode::Char('r'), false) if plain => Some(Action::ReverseSort),
@@ -369,6 +416,8 @@ impl Component for ThreatsView {
         }
         let narrow = area.width < 100;
         let widths = [
+            Constraint::Length(2),
+            Constraint::Length(5),
             Constraint::Length(11),
             Constraint::Length(6),
             Constraint::Length(10),
@@ -376,8 +425,17 @@ impl Component for ThreatsView {
             Constraint::Length(if narrow { 14 } else { 22 }),
             Constraint::Length(8),
         ];
-        let header = Row::new(["TIME", "SEV", "STATUS", "TITLE", "RECIPIENTS", "DELIVERY"])
-            .style(t.header());
+        let header = Row::new([
+            "",
+            "SCORE",
+            "TIME",
+            "SEV",
+            "STATUS",
+            "TITLE",
+            "RECIPIENTS",
+            "DELIVERY",
+        ])
+        .style(t.header());
         let visible = self
             .list
             .rows()
@@ -391,6 +449,8 @@ impl Component for ThreatsView {
                 _ => Style::new(),
             };
             Row::new(vec![
+                Cell::from(r.mark.symbols()).style(t.accent()),
+                Cell::from(score_cell(r.score)),
                 Cell::from(time_short(r.created_ms)),
                 Cell::from(severity_short(r.severity.as_deref()))
                     .style(t.severity(r.severity.as_deref())),
@@ -411,6 +471,11 @@ impl Component for ThreatsView {
         ));
         frame.render_stateful_widget(table, inner, &mut state);
     }
+}
+
+/// The score right-aligned in its column, `-` before the first scoring.
+fn score_cell(score: Option<i64>) -> String {
+    score.map_or_else(|| "    -".into(), |s| format!("{s:>5}"))
 }
 
 /// `bob@x.com`, or `3: bob@x.com` for several.
@@ -468,6 +533,35 @@ pub fn list_click(
     }
 }
 
+/// The score and every reason behind it, as stored with the score the list shows.
+fn triage_lines(t: Theme, triage: Option<&StoredScore>) -> Vec<Line<'static>> {
+    let Some(s) = triage else {
+        return vec![
+            heading(t, "Triage score: not scored yet".into()),
+            Line::styled("  the next sync scores it", t.dim()),
+        ];
+    };
+    let mut out = vec![heading(
+        t,
+        format!(
+            "Triage score {} = the sum of{}",
+            s.score.points,
+            if s.stale {
+                " (stale: the alert changed since; the next sync re-scores it)"
+            } else {
+                ""
+            }
+        ),
+    )];
+    for r in &s.score.reasons {
+        out.push(Line::from(vec![
+            Span::styled(format!("  {:>+4}  ", r.points), t.accent()),
+            Span::raw(safe(&r.reason)),
+        ]));
+    }
+    out
+}
+
 fn detail_lines(t: Theme, d: &ThreatDetail) -> Vec<Line<'static>> {
     let r = &d.row;
     let mut out = vec![
@@ -518,6 +612,9 @@ fn detail_lines(t: Theme, d: &ThreatDetail) -> Vec<Line<'static>> {
             r.subject.as_deref().unwrap_or_default(),
         ));
     }
+    out.extend(notes_lines(t, &d.notes));
+    out.push(Line::raw(""));
+    out.extend(triage_lines(t, d.triage.as_ref()));
     out.push(Line::raw(""));
     out.push(heading(
         t,

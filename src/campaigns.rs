@@ -1,0 +1,594 @@
+//! Campaigns (issue #7, item 5): suspicious messages that share a sender domain, a URL domain or
+//! a normalised subject, close together in time. A campaign is a run of messages with the same
+//! key where no two consecutive ones are more than the window apart; singletons are not
+//! campaigns.
+//!
+//! Only messages that carry a threat type or are named by alert evidence are grouped (the
+//! `triage_messages` summary kept by [`crate::triage::refresh`]), so clean bulk mail — a
+//! newsletter to the whole company — never forms a campaign. Campaigns are listed by
+//! recipients delivered, then recipients reached, then messages.
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::Write;
+
+use chrono::Utc;
+use rusqlite::{Connection, params};
+use serde::Serialize;
+
+use crate::Failure;
+use crate::cli::{CampaignsArgs, GlobalOpts};
+use crate::config::{self, LoadOptions};
+use crate::store::Store;
+
+/// What messages of a campaign have in common.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyType {
+    SenderDomain,
+    UrlDomain,
+    Subject,
+}
+
+impl KeyType {
+    /// As stored and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyType::SenderDomain => "sender_domain",
+            KeyType::UrlDomain => "url_domain",
+            KeyType::Subject => "subject",
+        }
+    }
+
+    fn parse(s: &str) -> KeyType {
+        match s {
+            "sender_domain" => KeyType::SenderDomain,
+            "url_domain" => KeyType::UrlDomain,
+            _ => KeyType::Subject,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            KeyType::SenderDomain => "sender domain",
+            KeyType::UrlDomain => "URL domain",
+            KeyType::Subject => "subject",
+        }
+    }
+}
+
+/// One suspicious message, as summarised in `triage_messages`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Message {
+    pub tenant: String,
+    pub network_message_id: String,
+    pub time_ms: i64,
+    pub sender_domain: Option<String>,
+    pub subject: Option<String>,
+    pub subject_key: Option<String>,
+    pub url_domain: Option<String>,
+    pub recipients: Vec<String>,
+    pub delivered: Vec<String>,
+    pub alert_ids: Vec<String>,
+}
+
+/// One campaign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Campaign {
+    pub tenant: String,
+    pub key_type: KeyType,
+    pub key: String,
+    pub first_seen_ms: i64,
+    pub last_seen_ms: i64,
+    pub messages: usize,
+    /// Distinct recipients of its messages.
+    pub recipients: usize,
+    /// … of whom these got it delivered (inbox, or DeliveryAction Delivered).
+    pub delivered: usize,
+    /// Distinct alerts naming its messages.
+    pub alerts: usize,
+    /// The most frequent subject as sent.
+    pub top_subject: Option<String>,
+}
+
+/// The campaign's key as a filter of the dashboard's syntax, over its time span: the messages
+/// of the campaign (and, for subjects and URL domains, possibly a few more that match).
+pub fn filter_of(c: &Campaign) -> String {
+    use crate::search::{Filter, Query, Term, TimeBound};
+    let key = match c.key_type {
+        KeyType::SenderDomain => Filter::Domain(c.key.clone()),
+        KeyType::UrlDomain => Filter::Url(c.key.clone()),
+        // The longest stretch of the normalised subject without a collapsed number: text
+        // that every message of the campaign contains.
+        KeyType::Subject => Filter::Text(
+            c.key
+                .split('#')
+                .map(str::trim)
+                .max_by_key(|s| s.len())
+                .filter(|s| !s.is_empty())
+                .unwrap_or(&c.key)
+                .to_string(),
+        ),
+    };
+    let mut q = Query::of(key);
+    // Whole seconds: the filter syntax writes times to the second.
+    for filter in [
+        Filter::Since(TimeBound::At(c.first_seen_ms.div_euclid(1000) * 1000)),
+        Filter::Until(TimeBound::At((c.last_seen_ms.div_euclid(1000) + 1) * 1000)),
+    ] {
+        q.terms.push(Term {
+            negated: false,
+            filter,
+        });
+    }
+    q.to_string()
+}
+
+/// A subject reduced to what stays the same across a campaign: lowercase, reply and forward
+/// prefixes and `[EXTERNAL]` tags removed, numbers and ids collapsed to `#`, whitespace collapsed.
+/// None when nothing is left.
+pub fn normalise_subject(subject: &str) -> Option<String> {
+    let mut s = subject.to_lowercase();
+    loop {
+        let t = s.trim_start();
+        let stripped = [
+            "re:",
+            "fw:",
+            "fwd:",
+            "aw:",
+            "wg:",
+            "sv:",
+            "[external]",
+            "external:",
+            "[ext]",
+        ]
+        .iter()
+        .find_map(|p| t.strip_prefix(p));
+        match stripped {
+            Some(rest) => s = rest.to_string(),
+            None => {
+                s = t.to_string();
+                break;
+            }
+        }
+    }
+    let words: Vec<String> = s
+        .split_whitespace()
+        .map(|w| {
+            // A word with a digit is a number, a ticket, an invoice id: collapse it.
+            if w.chars().any(|c| c.is_ascii_digit()) {
+                let lead: String = w.chars().take_while(|c| !c.is_alphanumeric()).collect();
+                let trail: String = w
+                    .chars()
+                    .rev()
+                    .take_while(|c| !c.is_alphanumeric())
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                format!("{lead}#{trail}")
+            } else {
+                w.to_string()
+            }
+        })
+        .collect();
+    let out = words.join(" ");
+    (!out.is_empty() && out.chars().any(char::is_alphabetic)).then_some(out)
+}
+
+/// Groups messages into campaigns: per tenant and key, runs whose consecutive messages are at
+/// most `window_ms` apart; runs of fewer than `min_messages` (at least 2) are dropped.
+pub fn group(messages: &[Message], window_ms: i64, min_messages: usize) -> Vec<Campaign> {
+    let min_messages = min_messages.max(2);
+    let mut by_key: HashMap<(&str, KeyType, &str), Vec<&Message>> = HashMap::new();
+    for m in messages {
+        let keys = [
+            (KeyType::SenderDomain, m.sender_domain.as_deref()),
+            (KeyType::UrlDomain, m.url_domain.as_deref()),
+            (KeyType::Subject, m.subject_key.as_deref()),
+        ];
+        for (t, k) in keys {
+            if let Some(k) = k.filter(|k| !k.is_empty()) {
+                by_key.entry((m.tenant.as_str(), t, k)).or_default().push(m);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for ((tenant, key_type, key), mut ms) in by_key {
+        ms.sort_by_key(|m| (m.time_ms, m.network_message_id.as_str()));
+        let mut start = 0;
+        for i in 1..=ms.len() {
+            if i == ms.len() || ms[i].time_ms - ms[i - 1].time_ms > window_ms {
+                let run = &ms[start..i];
+                if run.len() >= min_messages {
+                    out.push(campaign(tenant, key_type, key, run));
+                }
+                start = i;
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        (b.delivered, b.recipients, b.messages)
+            .cmp(&(a.delivered, a.recipients, a.messages))
+            .then_with(|| b.last_seen_ms.cmp(&a.last_seen_ms))
+            .then_with(|| (a.key_type, &a.key, &a.tenant).cmp(&(b.key_type, &b.key, &b.tenant)))
+    });
+    out
+}
+
+fn campaign(tenant: &str, key_type: KeyType, key: &str, run: &[&Message]) -> Campaign {
+    let distinct = |f: &dyn Fn(&Message) -> &Vec<String>| {
+        run.iter()
+            .flat_map(|m| f(m).iter())
+            .collect::<BTreeSet<_>>()
+            .len()
+    };
+    let mut subjects: HashMap<&str, usize> = HashMap::new();
+    for m in run {
+        if let Some(s) = m.subject.as_deref() {
+            *subjects.entry(s).or_default() += 1;
+        }
+    }
+    let top_subject = subjects
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
+        .map(|(s, _)| s.to_string());
+    Campaign {
+        tenant: tenant.to_string(),
+        key_type,
+        key: key.to_string(),
+        first_seen_ms: run.first().map_or(0, |m| m.time_ms),
+        last_seen_ms: run.last().map_or(0, |m| m.time_ms),
+        messages: run.len(),
+        recipients: distinct(&|m| &m.recipients),
+        delivered: distinct(&|m| &m.delivered),
+        alerts: distinct(&|m| &m.alert_ids),
+        top_subject,
+    }
+}
+
+/// The suspicious messages of `[since_ms, until_ms)` from `triage_messages`.
+pub fn messages(conn: &Connection, since_ms: i64, until_ms: i64) -> rusqlite::Result<Vec<Message>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT tenant, network_message_id, first_ms, sender_domain, subject, subject_key,
+                url_domain, recipients, delivered, alert_ids
+         FROM triage_messages WHERE first_ms >= ?1 AND first_ms < ?2",
+    )?;
+    let split = |s: String| -> Vec<String> {
+        s.split('\n')
+            .filter(|x| !x.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    stmt.query_map(params![since_ms, until_ms], |r| {
+        Ok(Message {
+            tenant: r.get(0)?,
+            network_message_id: r.get(1)?,
+            time_ms: r.get(2)?,
+            sender_domain: r.get(3)?,
+            subject: r.get(4)?,
+            subject_key: r.get(5)?,
+            url_domain: r.get(6)?,
+            recipients: split(r.get(7)?),
+            delivered: split(r.get(8)?),
+            alert_ids: split(r.get(9)?),
+        })
+    })?
+    .collect()
+}
+
+/// The campaigns of a period.
+pub fn campaigns(
+    store: &Store,
+    since_ms: i64,
+    until_ms: i64,
+    window_ms: i64,
+    min_messages: usize,
+) -> Result<Vec<Campaign>, crate::store::StoreError> {
+    let ms = messages(store.conn(), since_ms, until_ms).map_err(|e| store.err(e))?;
+    Ok(group(&ms, window_ms, min_messages))
+}
+
+/// The dashboard's campaigns, as the last [`crate::triage::refresh`] left them.
+pub fn dashboard_campaigns(store: &Store) -> Result<Vec<Campaign>, crate::store::StoreError> {
+    let mut stmt = store
+        .conn()
+        .prepare_cached(
+            "SELECT tenant, key_type, key, first_seen_ms, last_seen_ms, messages, recipients,
+                    delivered, alerts, top_subject
+             FROM triage_campaigns ORDER BY rank",
+        )
+        .map_err(|e| store.err(e))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(Campaign {
+                tenant: r.get(0)?,
+                key_type: KeyType::parse(&r.get::<_, String>(1)?),
+                key: r.get(2)?,
+                first_seen_ms: r.get(3)?,
+                last_seen_ms: r.get(4)?,
+                messages: r.get::<_, i64>(5)? as usize,
+                recipients: r.get::<_, i64>(6)? as usize,
+                delivered: r.get::<_, i64>(7)? as usize,
+                alerts: r.get::<_, i64>(8)? as usize,
+                top_subject: r.get(9)?,
+            })
+        })
+        .map_err(|e| store.err(e))?;
+    rows.collect::<Result<_, _>>().map_err(|e| store.err(e))
+}
+
+/// `mailtrail campaigns`.
+pub fn run(global: &GlobalOpts, args: &CampaignsArgs) -> Result<(), Failure> {
+    let now = Utc::now();
+    let since = crate::export::parse_time_bound("--since", &args.since, now)?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|v| crate::export::parse_time_bound("--until", v, now))
+        .transpose()?
+        .unwrap_or(now);
+    if since >= until {
+        return Err(Failure::usage("--since must be before --until"));
+    }
+    let window = crate::duration::parse_duration(&args.window)
+        .map_err(|e| Failure::usage(format!("--window: {e}")))?;
+    if window.is_zero() {
+        return Err(Failure::usage("--window must be longer than 0, e.g. 24h"));
+    }
+    let cfg = config::load(&LoadOptions::from_process(global))?;
+    let store = Store::open_read_only(&cfg.store.path)?;
+    let mut list = campaigns(
+        &store,
+        since.timestamp_millis(),
+        until.timestamp_millis(),
+        i64::try_from(window.as_millis()).unwrap_or(i64::MAX / 2),
+        usize::try_from(args.min_messages).unwrap_or(usize::MAX),
+    )?;
+    if let Some(n) = args.limit {
+        list.truncate(n);
+    }
+    let mut out = std::io::stdout().lock();
+    let written = if args.json {
+        serde_json::to_writer_pretty(&mut out, &list)
+            .map_err(std::io::Error::other)
+            .and_then(|_| writeln!(out))
+    } else {
+        write!(out, "{}", table(&list))
+    };
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure::runtime(format!("cannot write the campaigns: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The campaigns as a text table (strings cleaned for the terminal).
+pub fn table(list: &[Campaign]) -> String {
+    use crate::store::sync::format_ms;
+    use crate::terminal::clean;
+    let mut out = format!(
+        "{:<13} {:<32} {:<20} {:<20} {:>8} {:>10} {:>9} {:>6}  {}\n",
+        "KEY TYPE",
+        "KEY",
+        "FIRST SEEN",
+        "LAST SEEN",
+        "MESSAGES",
+        "RECIPIENTS",
+        "DELIVERED",
+        "ALERTS",
+        "TOP SUBJECT"
+    );
+    for c in list {
+        let key: String = clean(&c.key).chars().take(32).collect();
+        let first: String = format_ms(c.first_seen_ms).chars().take(19).collect();
+        let last: String = format_ms(c.last_seen_ms).chars().take(19).collect();
+        out.push_str(&format!(
+            "{:<13} {:<32} {:<20} {:<20} {:>8} {:>10} {:>9} {:>6}  {}\n",
+            c.key_type.label(),
+            key,
+            first,
+            last,
+            c.messages,
+            c.recipients,
+            c.delivered,
+            c.alerts,
+            clean(c.top_subject.as_deref().unwrap_or("-"))
+        ));
+    }
+    if list.is_empty() {
+        out.push_str("no campaigns in this period (a campaign needs 2 or more suspicious messages sharing a key)\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::triage::tests::{alert, event, put};
+    use crate::triage::{Scope, refresh};
+
+    #[test]
+    fn subjects_are_normalised() {
+        let n = |s: &str| normalise_subject(s);
+        assert_eq!(
+            n("RE: FW: [EXTERNAL] Invoice 48213 overdue"),
+            Some("invoice # overdue".into())
+        );
+        assert_eq!(
+            n("Fwd:   Invoice  INV-2026-0042   overdue "),
+            Some("invoice # overdue".into())
+        );
+        assert_eq!(
+            n("Your parcel (ref A1B2C3) is waiting"),
+            Some("your parcel (ref #) is waiting".into())
+        );
+        assert_eq!(n("Re: 12345"), None, "nothing but a number is no key");
+        assert_eq!(n("   "), None);
+    }
+
+    fn msg(
+        id: &str,
+        minute: i64,
+        domain: &str,
+        recipients: &[&str],
+        delivered: &[&str],
+    ) -> Message {
+        Message {
+            tenant: "t".into(),
+            network_message_id: id.into(),
+            time_ms: minute * 60_000,
+            sender_domain: Some(domain.into()),
+            subject: Some(format!("Invoice {id}")),
+            subject_key: normalise_subject(&format!("Invoice {id}")),
+            url_domain: None,
+            recipients: recipients.iter().map(|s| s.to_string()).collect(),
+            delivered: delivered.iter().map(|s| s.to_string()).collect(),
+            alert_ids: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_quiet_gap_longer_than_the_window_splits_a_campaign() {
+        let ms = vec![
+            msg("1", 0, "evil.test", &["a", "b"], &["a"]),
+            msg("2", 50, "evil.test", &["b", "c"], &["b", "c"]),
+            msg("3", 100, "evil.test", &["d"], &[]),
+            // Three hours later: a new run, a singleton on its own.
+            msg("4", 300, "evil.test", &["e"], &["e"]),
+            msg("5", 10, "other.test", &["f"], &["f"]),
+        ];
+        let cs = group(&ms, 60 * 60_000, 2);
+        let domains: Vec<_> = cs
+            .iter()
+            .filter(|c| c.key_type == KeyType::SenderDomain)
+            .collect();
+        assert_eq!(domains.len(), 1, "{cs:#?}");
+        let c = domains[0];
+        assert_eq!(
+            (c.key.as_str(), c.messages, c.recipients, c.delivered),
+            ("evil.test", 3, 4, 3)
+        );
+        assert_eq!((c.first_seen_ms, c.last_seen_ms), (0, 100 * 60_000));
+        // Every message's subject normalises to "invoice #": one campaign in the window 60m…
+        let subjects: Vec<_> = cs
+            .iter()
+            .filter(|c| c.key_type == KeyType::Subject)
+            .collect();
+        assert_eq!(subjects.len(), 1);
+        assert_eq!(
+            subjects[0].messages, 4,
+            "messages 1, 5, 2, 3 (10-50 min apart)"
+        );
+        // … and none when at least 5 messages are asked for.
+        assert!(group(&ms, 60 * 60_000, 5).is_empty());
+        // The filter a pivot sets.
+        assert_eq!(
+            filter_of(c),
+            "domain:evil.test since:1970-01-01T00:00:00Z until:1970-01-01T01:40:01Z"
+        );
+    }
+
+    #[test]
+    fn campaigns_group_stored_threat_mail_and_leave_clean_mail_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        let url = Some("https://pay.evil.test/x");
+        put(
+            &mut store,
+            &[
+                alert(
+                    "a1",
+                    "high",
+                    "new",
+                    &[("m1", "ann@c.test", "inbox", "none")],
+                    url,
+                ),
+                alert(
+                    "a2",
+                    "high",
+                    "new",
+                    &[("m2", "bob@c.test", "quarantine", "none")],
+                    url,
+                ),
+            ],
+            &[
+                event(
+                    "m1",
+                    "ann@c.test",
+                    0,
+                    "evil.test",
+                    "RE: Invoice 1 overdue",
+                    "Inbox/folder",
+                    "Inbox/folder",
+                    "",
+                ),
+                event(
+                    "m2",
+                    "bob@c.test",
+                    20,
+                    "evil.test",
+                    "Invoice 2 overdue",
+                    "Quarantine",
+                    "Quarantine",
+                    "Phish",
+                ),
+                event(
+                    "m3",
+                    "cat@c.test",
+                    40,
+                    "evil.test",
+                    "Invoice 3 overdue",
+                    "Inbox/folder",
+                    "Inbox/folder",
+                    "Phish",
+                ),
+                // Clean bulk mail from one sender: not suspicious, never a campaign.
+                event(
+                    "n1",
+                    "ann@c.test",
+                    1,
+                    "news.test",
+                    "Weekly news 1",
+                    "Inbox/folder",
+                    "Inbox/folder",
+                    "",
+                ),
+                event(
+                    "n2",
+                    "bob@c.test",
+                    2,
+                    "news.test",
+                    "Weekly news 2",
+                    "Inbox/folder",
+                    "Inbox/folder",
+                    "",
+                ),
+            ],
+        );
+        refresh(&mut store, Scope::Changed).unwrap();
+        let cs = campaigns(&store, 0, i64::MAX, 3_600_000, 2).unwrap();
+        let keys: Vec<(KeyType, &str, usize, usize, usize, usize)> = cs
+            .iter()
+            .map(|c| {
+                (
+                    c.key_type,
+                    c.key.as_str(),
+                    c.messages,
+                    c.recipients,
+                    c.delivered,
+                    c.alerts,
+                )
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            vec![
+                (KeyType::SenderDomain, "evil.test", 3, 3, 2, 2),
+                (KeyType::Subject, "invoice # overdue", 3, 3, 2, 2),
+                (KeyType::UrlDomain, "pay.evil.test", 2, 2, 1, 2),
+            ]
+        );
+        assert_eq!(cs[0].top_subject.as_deref(), Some("Invoice 2 overdue"));
+    }
+}

@@ -1,0 +1,514 @@
+//! `mailtrail search QUERY`: the dashboard's filter syntax on the command line. The query is
+//! parsed by [`super::parse`] and answered by the same store functions as the dashboard's lists
+//! ([`Store::threat_page`], [`Store::event_page`]), newest first, from a store opened read-only.
+//! Output: an aligned table (text cleaned for the terminal), a JSON array, CSV (RFC 4180), or
+//! the stored OCSF events as NDJSON.
+
+use std::io::{BufWriter, Write};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{OptionalExtension, params};
+use serde_json::Value as Json;
+
+use super::{Query, SearchError, parse};
+use crate::Failure;
+use crate::cli::{GlobalOpts, SearchArgs, SearchFormat};
+use crate::config::{self, LoadOptions};
+use crate::store::views::{Count, Direction, EventRow, ThreatOrder, ThreatRow};
+use crate::store::{Store, StoreError};
+use crate::terminal::clean;
+
+/// Rows fetched per store query while collecting up to the limit.
+const PAGE: usize = 1_000;
+
+/// How far a table's footer counts the matches.
+const COUNT_CAP: i64 = 10_000;
+
+/// One line: where the filter is wrong and how to fix it (exit 2).
+pub fn parse_failure(input: &str, e: &SearchError) -> Failure {
+    let bad: String = input.get(e.span.clone()).unwrap_or_default().to_string();
+    let at = if bad.is_empty() {
+        format!("column {}", e.column(input) + 1)
+    } else {
+        format!("column {} ('{}')", e.column(input) + 1, clean(&bad))
+    };
+    Failure::usage(format!("search: the filter at {at}: {e}"))
+}
+
+/// What one search found: up to the limit of each kind, newest first.
+#[derive(Debug, Default)]
+pub struct Found {
+    pub threats: Vec<ThreatRow>,
+    pub messages: Vec<EventRow>,
+}
+
+/// Runs `query` over the store: threats and/or messages, at most `limit` of each (0: all).
+pub fn find(
+    store: &Store,
+    query: &Query,
+    now_ms: i64,
+    threats: bool,
+    messages: bool,
+    limit: u64,
+) -> Result<Found, StoreError> {
+    let want = |n: usize| {
+        if limit == 0 {
+            PAGE
+        } else {
+            PAGE.min(usize::try_from(limit).unwrap_or(usize::MAX) - n)
+        }
+    };
+    let enough = |n: usize| limit != 0 && n as u64 >= limit;
+    let mut found = Found::default();
+    if threats {
+        while !enough(found.threats.len()) {
+            let page = store.threat_page(
+                query,
+                now_ms,
+                ThreatOrder::default(),
+                found.threats.last().map(|r| &r.key),
+                Direction::Forward,
+                want(found.threats.len()),
+            )?;
+            let last = page.len() < want(found.threats.len());
+            found.threats.extend(page);
+            if last {
+                break;
+            }
+        }
+    }
+    if messages {
+        while !enough(found.messages.len()) {
+            let page = store.event_page(
+                query,
+                now_ms,
+                true,
+                found.messages.last().map(|r| &r.key),
+                Direction::Forward,
+                want(found.messages.len()),
+            )?;
+            let last = page.len() < want(found.messages.len());
+            found.messages.extend(page);
+            if last {
+                break;
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn rfc3339(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}
+
+/// Where a message went, as one value: the latest location when Graph has one.
+fn message_delivery(m: &EventRow) -> Option<String> {
+    match (
+        m.delivery_action.as_deref(),
+        m.latest_delivery_location
+            .as_deref()
+            .or(m.delivery_location.as_deref()),
+    ) {
+        (Some(a), Some(l)) => Some(format!("{a} / {l}")),
+        (a, l) => a.or(l).map(str::to_string),
+    }
+}
+
+/// One row of the JSON and CSV outputs; both kinds share the columns.
+struct Record {
+    kind: &'static str,
+    time_ms: i64,
+    tenant: String,
+    id: String,
+    severity: Option<String>,
+    status: Option<String>,
+    title: Option<String>,
+    sender: Option<String>,
+    recipient: Option<String>,
+    subject: Option<String>,
+    url: Option<String>,
+    delivery: Option<String>,
+    threat_types: Option<String>,
+    network_message_id: Option<String>,
+}
+
+const CSV_HEADER: [&str; 14] = [
+    "kind",
+    "time",
+    "tenant",
+    "id",
+    "severity",
+    "status",
+    "title",
+    "sender",
+    "recipient",
+    "subject",
+    "url",
+    "delivery",
+    "threat_types",
+    "network_message_id",
+];
+
+impl Record {
+    fn threat(t: &ThreatRow) -> Record {
+        Record {
+            kind: "threat",
+            time_ms: t.created_ms,
+            tenant: t.tenant.clone(),
+            id: t.id.clone(),
+            severity: t.severity.clone(),
+            status: t.status.clone(),
+            title: t.title.clone(),
+            sender: t.sender.clone(),
+            recipient: t.recipient.clone(),
+            subject: t.subject.clone(),
+            url: t.url.clone(),
+            delivery: Some(t.delivery.label().to_string()).filter(|d| d != "-"),
+            threat_types: None,
+            network_message_id: t.network_message_id.clone(),
+        }
+    }
+
+    fn message(m: &EventRow) -> Record {
+        Record {
+            kind: "message",
+            time_ms: m.timestamp_ms,
+            tenant: m.tenant.clone(),
+            id: format!("{}/{}", m.network_message_id, m.recipient),
+            severity: None,
+            status: None,
+            title: None,
+            sender: m.sender.clone(),
+            recipient: Some(m.recipient.clone()),
+            subject: m.subject.clone(),
+            url: m.url.clone(),
+            delivery: message_delivery(m),
+            threat_types: m.threat_types.clone(),
+            network_message_id: Some(m.network_message_id.clone()),
+        }
+    }
+
+    fn cells(&self) -> [Option<String>; 14] {
+        [
+            Some(self.kind.to_string()),
+            Some(rfc3339(self.time_ms)),
+            Some(self.tenant.clone()),
+            Some(self.id.clone()),
+            self.severity.clone(),
+            self.status.clone(),
+            self.title.clone(),
+            self.sender.clone(),
+            self.recipient.clone(),
+            self.subject.clone(),
+            self.url.clone(),
+            self.delivery.clone(),
+            self.threat_types.clone(),
+            self.network_message_id.clone(),
+        ]
+    }
+
+    fn json(&self) -> Json {
+        let mut map = serde_json::Map::new();
+        for (k, v) in CSV_HEADER.iter().zip(self.cells()) {
+            map.insert((*k).to_string(), v.map_or(Json::Null, Json::String));
+        }
+        Json::Object(map)
+    }
+}
+
+fn records(found: &Found) -> Vec<Record> {
+    found
+        .threats
+        .iter()
+        .map(Record::threat)
+        .chain(found.messages.iter().map(Record::message))
+        .collect()
+}
+
+/// One CSV cell (RFC 4180): quoted when it holds a comma, quote or line break. A cell that a
+/// spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) gets a leading `'`:
+/// subjects come from whoever sent the mail.
+pub fn csv_cell(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+fn write_csv(found: &Found, out: &mut dyn Write) -> std::io::Result<()> {
+    out.write_all(CSV_HEADER.join(",").as_bytes())?;
+    out.write_all(b"\r\n")?;
+    for r in records(found) {
+        let line: Vec<String> = r
+            .cells()
+            .iter()
+            .map(|c| c.as_deref().map(csv_cell).unwrap_or_default())
+            .collect();
+        out.write_all(line.join(",").as_bytes())?;
+        out.write_all(b"\r\n")?;
+    }
+    Ok(())
+}
+
+fn write_json(found: &Found, out: &mut dyn Write) -> std::io::Result<()> {
+    let all: Vec<Json> = records(found).iter().map(Record::json).collect();
+    serde_json::to_writer_pretty(&mut *out, &all)?;
+    out.write_all(b"\n")
+}
+
+/// The stored OCSF events of what was found: each threat's Detection Finding in its current
+/// state (as `mailtrail export` writes it), each message's Email Activity.
+fn write_ocsf(store: &Store, found: &Found, out: &mut dyn Write) -> Result<(), Failure> {
+    let db = |e: rusqlite::Error| Failure::from(store.err(e));
+    let io = |e: std::io::Error| Failure::runtime(format!("cannot write the results: {e}"));
+    let mut finding = store
+        .conn()
+        .prepare(
+            "SELECT f.event FROM ocsf_findings f
+             JOIN alerts a ON a.tenant = f.tenant AND a.id = f.alert_id AND a.last_update_ns = f.last_update_ns
+             WHERE a.tenant = ?1 AND a.id = ?2",
+        )
+        .map_err(db)?;
+    for t in &found.threats {
+        let event: Option<String> = finding
+            .query_row(params![t.tenant, t.id], |r| r.get(0))
+            .optional()
+            .map_err(db)?;
+        if let Some(event) = event {
+            writeln!(out, "{event}").map_err(io)?;
+        }
+    }
+    let mut email = store
+        .conn()
+        .prepare("SELECT event FROM ocsf_email WHERE event_rowid = ?1")
+        .map_err(db)?;
+    for m in &found.messages {
+        let event: Option<String> = email
+            .query_row(params![m.rowid], |r| r.get(0))
+            .optional()
+            .map_err(db)?;
+        if let Some(event) = event {
+            writeln!(out, "{event}").map_err(io)?;
+        }
+    }
+    Ok(())
+}
+
+/// `text` cleaned for the terminal and cut to `width` characters (with `…` when cut).
+fn fit(text: &str, width: usize) -> String {
+    let cleaned = clean(text);
+    if cleaned.chars().count() <= width {
+        return cleaned;
+    }
+    let mut cut: String = cleaned.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// Rows of cells printed in aligned columns; the last column is never padded or cut.
+fn table(
+    header: &[&str],
+    widths: &[usize],
+    rows: &[Vec<String>],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut line = |cells: Vec<String>| -> std::io::Result<()> {
+        let last = cells.len().saturating_sub(1);
+        let mut s = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i == last {
+                s.push_str(&clean(cell));
+            } else {
+                let cell = fit(cell, widths[i]);
+                let pad = widths[i].saturating_sub(cell.chars().count());
+                s.push_str(&cell);
+                s.push_str(&" ".repeat(pad + 2));
+            }
+        }
+        writeln!(out, "{}", s.trim_end())
+    };
+    line(header.iter().map(|h| h.to_uppercase()).collect())?;
+    for r in rows {
+        line(r.clone())?;
+    }
+    Ok(())
+}
+
+fn footer(noun: &str, shown: usize, count: Count) -> String {
+    let total = if count.capped {
+        format!("{}+", count.n)
+    } else {
+        count.n.to_string()
+    };
+    if (shown as i64) < count.n || count.capped {
+        format!("{shown} of {total} {noun} (newest first; --limit N shows more)")
+    } else {
+        format!("{total} {noun}")
+    }
+}
+
+fn short_time(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+fn write_table(
+    store: &Store,
+    query: &Query,
+    now_ms: i64,
+    found: &Found,
+    (threats, messages): (bool, bool),
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    let io = |e: std::io::Error| Failure::runtime(format!("cannot write the results: {e}"));
+    let opt = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".into());
+    if threats {
+        let rows: Vec<Vec<String>> = found
+            .threats
+            .iter()
+            .map(|t| {
+                vec![
+                    short_time(t.created_ms),
+                    opt(&t.severity),
+                    opt(&t.status),
+                    t.delivery.label().to_string(),
+                    opt(&t.sender),
+                    opt(&t.title),
+                ]
+            })
+            .collect();
+        table(
+            &[
+                "created (UTC)",
+                "severity",
+                "status",
+                "delivery",
+                "sender",
+                "title",
+            ],
+            &[16, 13, 10, 9, 32, 0],
+            &rows,
+            out,
+        )
+        .map_err(io)?;
+        let count = store.threat_count(query, now_ms, COUNT_CAP)?;
+        writeln!(out, "{}", footer("threats", rows.len(), count)).map_err(io)?;
+    }
+    if messages {
+        if threats {
+            writeln!(out).map_err(io)?;
+        }
+        let rows: Vec<Vec<String>> = found
+            .messages
+            .iter()
+            .map(|m| {
+                vec![
+                    short_time(m.timestamp_ms),
+                    opt(&m.sender),
+                    m.recipient.clone(),
+                    message_delivery(m).unwrap_or_else(|| "-".into()),
+                    opt(&m.threat_types),
+                    opt(&m.subject),
+                ]
+            })
+            .collect();
+        table(
+            &[
+                "time (UTC)",
+                "sender",
+                "recipient",
+                "delivery",
+                "threats",
+                "subject",
+            ],
+            &[16, 30, 26, 22, 12, 0],
+            &rows,
+            out,
+        )
+        .map_err(io)?;
+        let count = store.event_count(query, now_ms, COUNT_CAP)?;
+        writeln!(out, "{}", footer("messages", rows.len(), count)).map_err(io)?;
+    }
+    Ok(())
+}
+
+/// `mailtrail search`.
+pub fn run(global: &GlobalOpts, args: &SearchArgs) -> Result<(), Failure> {
+    let input = args.query.join(" ");
+    let query = parse(&input).map_err(|e| parse_failure(&input, &e))?;
+    let cfg = config::load(&LoadOptions::from_process(global))?;
+    let store = Store::open_read_only(&cfg.store.path)?;
+    let (threats, messages) = match (args.threats, args.messages) {
+        (false, false) => (true, true),
+        pair => pair,
+    };
+    let now_ms = Utc::now().timestamp_millis();
+    let found = find(&store, &query, now_ms, threats, messages, args.limit)?;
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let io = |e: std::io::Error| Failure::runtime(format!("cannot write the results: {e}"));
+    match args.format() {
+        SearchFormat::Table => write_table(
+            &store,
+            &query,
+            now_ms,
+            &found,
+            (threats, messages),
+            &mut out,
+        )?,
+        SearchFormat::Json => write_json(&found, &mut out).map_err(io)?,
+        SearchFormat::Csv => write_csv(&found, &mut out).map_err(io)?,
+        SearchFormat::Ocsf => write_ocsf(&store, &found, &mut out)?,
+    }
+    out.flush().map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_follow_rfc_4180_and_defuse_formulas() {
+        assert_eq!(csv_cell("plain"), "plain");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_cell("@sum"), "'@sum");
+    }
+
+    #[test]
+    fn a_parse_error_is_one_line_with_its_column_and_fix() {
+        let input = "invoice sendr:ceo@contoso.com";
+        let f = parse_failure(input, &parse(input).unwrap_err());
+        assert_eq!(f.exit_code, 2);
+        assert_eq!(
+            f.message,
+            "search: the filter at column 9 ('sendr:'): unknown filter 'sendr:'; did you mean 'sender:'?"
+        );
+        assert!(!f.message.contains('\n'));
+        let input = "sender:";
+        let f = parse_failure(input, &parse(input).unwrap_err());
+        assert!(
+            f.message
+                .starts_with("search: the filter at column 8: 'sender:' needs a value"),
+            "{}",
+            f.message
+        );
+    }
+
+    #[test]
+    fn long_cells_are_cut_and_cleaned() {
+        assert_eq!(fit("abcdef", 4), "abc…");
+        assert_eq!(fit("a\u{1b}[2Jb", 20), "a\\x1b[2Jb");
+    }
+}

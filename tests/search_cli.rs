@@ -1,0 +1,241 @@
+//! `mailtrail search` as a user runs it, over a store synced from the simulator: the table, JSON,
+//! CSV and OCSF outputs agree on what matched, free text goes through the full-text index, and a
+//! filter that does not parse is one line with its column and fix (exit 2).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::AtomicBool;
+
+use mailtrail::collector::{self, Plan, Progress};
+use mailtrail::config::{Stream, SyncConfig};
+use mailtrail::simulator::{FaultPlan, Scale};
+use serde_json::Value;
+
+fn synced_store(dir: &Path) -> PathBuf {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = dir.join("m.db");
+    rt.block_on(async {
+        let sim = common::simulator(Scale::Small, FaultPlan::default()).await;
+        let plan = Plan::new(
+            SyncConfig::default(),
+            Some(std::time::Duration::from_secs(29 * 86_400)),
+        );
+        let reports = collector::sync_all(
+            db.clone(),
+            &[common::source(&sim, 0)],
+            &Stream::ALL,
+            &plan,
+            &AtomicBool::new(false),
+            &Progress::hidden(),
+        )
+        .await;
+        assert!(reports.iter().all(|r| r.error.is_none()));
+    });
+    db
+}
+
+fn search(db: &Path, args: &[&str]) -> Output {
+    let home = db.parent().unwrap().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailtrail"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("MAILTRAIL_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .arg("--db")
+        .arg(db)
+        .arg("search")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+/// A word of a stored subject that several messages share: what an analyst would type.
+fn common_subject_word(db: &Path) -> String {
+    let c = rusqlite::Connection::open(db).unwrap();
+    c.query_row(
+        "SELECT subject FROM email_events WHERE subject LIKE '%invoice%' COLLATE NOCASE LIMIT 1",
+        [],
+        |r| r.get::<_, String>(0),
+    )
+    .map(|_| "invoice".to_string())
+    .unwrap()
+}
+
+#[test]
+fn every_output_format_reports_the_same_matches() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = synced_store(dir.path());
+    let word = common_subject_word(&db);
+
+    let json: Value =
+        serde_json::from_str(&stdout(&search(&db, &[&word, "--json", "--limit", "0"]))).unwrap();
+    let rows = json.as_array().unwrap();
+    let threats: Vec<&Value> = rows.iter().filter(|r| r["kind"] == "threat").collect();
+    let messages: Vec<&Value> = rows.iter().filter(|r| r["kind"] == "message").collect();
+    assert!(
+        !threats.is_empty() && !messages.is_empty(),
+        "{word}: {rows:?}"
+    );
+    // Every message found carries the word in its subject, sender or recipient (as a word).
+    for m in &messages {
+        let text = format!("{} {} {}", m["subject"], m["sender"], m["recipient"]).to_lowercase();
+        assert!(text.contains(&word), "{m}");
+    }
+    // Newest first.
+    let times: Vec<&str> = messages
+        .iter()
+        .map(|m| m["time"].as_str().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+
+    let csv = stdout(&search(&db, &[&word, "--csv", "--limit", "0"]));
+    let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert!(lines[0].starts_with("kind,time,tenant,id,severity,status,title,sender"));
+    // Subjects may hold line breaks inside quotes; count records by their first cell.
+    let records = csv
+        .split("\r\n")
+        .filter(|l| l.starts_with("threat,") || l.starts_with("message,"))
+        .count();
+    assert_eq!(records, rows.len());
+
+    let ocsf = stdout(&search(&db, &[&word, "--ocsf", "--limit", "0"]));
+    let events: Vec<Value> = ocsf
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), rows.len());
+    assert_eq!(
+        events.iter().filter(|e| e["class_uid"] == 2004).count(),
+        threats.len()
+    );
+    assert_eq!(
+        events.iter().filter(|e| e["class_uid"] == 4009).count(),
+        messages.len()
+    );
+
+    let table = stdout(&search(&db, &[&word, "--messages", "--limit", "5"]));
+    assert!(table.starts_with("TIME (UTC)"), "{table}");
+    assert!(
+        !table.contains("CREATED"),
+        "--messages shows no threats:\n{table}"
+    );
+    assert!(
+        table.contains(&format!("5 of {} messages", messages.len())),
+        "{table}"
+    );
+    assert!(
+        !table.contains('\u{1b}'),
+        "terminal escapes are neutralised"
+    );
+
+    let only = stdout(&search(
+        &db,
+        &[&word, "--threats", "--json", "--limit", "3"],
+    ));
+    let only: Value = serde_json::from_str(&only).unwrap();
+    assert_eq!(only.as_array().unwrap().len(), 3.min(threats.len()));
+    assert!(
+        only.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["kind"] == "threat")
+    );
+}
+
+#[test]
+fn filters_and_free_text_combine_as_in_the_dashboard() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = synced_store(dir.path());
+    let all: Value = serde_json::from_str(&stdout(&search(
+        &db,
+        &["severity:high", "--threats", "--json", "--limit", "0"],
+    )))
+    .unwrap();
+    let all = all.as_array().unwrap();
+    assert!(!all.is_empty());
+    assert!(all.iter().all(|r| r["severity"] == "high"));
+    // Negation inside the quoted filter, or as a word after `--`: the same result.
+    let json =
+        |args: &[&str]| -> Value { serde_json::from_str(&stdout(&search(&db, args))).unwrap() };
+    let open = json(&[
+        "severity:high -status:resolved",
+        "--threats",
+        "--json",
+        "--limit",
+        "0",
+    ]);
+    let same = json(&[
+        "--threats",
+        "--json",
+        "--limit",
+        "0",
+        "--",
+        "severity:high",
+        "-status:resolved",
+    ]);
+    assert_eq!(open, same);
+    let open = open.as_array().unwrap();
+    assert!(open.iter().all(|r| r["status"] != "resolved"));
+    assert!(open.len() <= all.len());
+    // Nothing matches: an empty result is still a success.
+    let none = stdout(&search(&db, &["zzqxv-nothing-like-this", "--json"]));
+    assert_eq!(
+        serde_json::from_str::<Value>(&none).unwrap(),
+        Value::Array(vec![])
+    );
+}
+
+#[test]
+fn a_bad_filter_is_one_line_with_the_column_and_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    // No store needed: the filter is checked first.
+    let db = dir.path().join("absent.db");
+    for (query, wanted) in [
+        (
+            "invoice sendr:ceo@contoso.com",
+            "column 9 ('sendr:'): unknown filter 'sendr:'; did you mean 'sender:'?",
+        ),
+        (
+            "severity:critical",
+            "use informational, low, medium or high",
+        ),
+        ("\"unterminated", "unterminated quote; close it with \""),
+        ("since:yesterday", "24h"),
+    ] {
+        let o = search(&db, &[query]);
+        assert_eq!(o.status.code(), Some(2), "{query}");
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "{query}: {err}");
+        assert!(
+            err.starts_with("mailtrail: search: the filter at column"),
+            "{err}"
+        );
+        assert!(err.contains(wanted), "{query}: {err}");
+        assert!(o.stdout.is_empty());
+    }
+    // A store that is missing is a runtime failure that says what to do.
+    let o = search(&db, &["invoice"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("mailtrail sync"));
+}
