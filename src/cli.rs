@@ -394,9 +394,12 @@ pub struct SearchArgs {
     /// Only messages (email events, one row per recipient)
     #[arg(long)]
     pub messages: bool,
-    /// At most N threats and N messages, newest first (0: no limit)
+    /// At most N threats and N messages (0: no limit)
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub limit: u64,
+    /// Threat order: highest triage score first, or newest first (messages: always newest)
+    #[arg(long, value_enum, default_value_t = SearchSort::Score)]
+    pub sort: SearchSort,
     /// A JSON array of objects
     #[arg(long, conflicts_with_all = ["csv", "ocsf"])]
     pub json: bool,
@@ -406,6 +409,13 @@ pub struct SearchArgs {
     /// The matching events as OCSF 1.8.0 NDJSON
     #[arg(long)]
     pub ocsf: bool,
+}
+
+/// How `search` orders threats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SearchSort {
+    Score,
+    Time,
 }
 
 impl SearchArgs {

@@ -63,7 +63,7 @@ fn with_raw(event: &str, raw: &str) -> String {
 
 /// Adds the analyst's annotations as `unmapped.mailtrail.notes` (OCSF has no attribute for
 /// them; `unmapped` is where a producer's own data goes).
-fn with_notes(event: &str, notes: &[&Annotation]) -> String {
+pub(crate) fn with_notes(event: &str, notes: &[&Annotation]) -> String {
     let Ok(serde_json::Value::Object(mut map)) = serde_json::from_str(event) else {
         return event.to_string();
     };

@@ -239,3 +239,44 @@ fn a_bad_filter_is_one_line_with_the_column_and_the_fix() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("mailtrail sync"));
 }
+
+#[test]
+fn threats_come_highest_score_first_unless_sorted_by_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = synced_store(dir.path());
+    let rows = |args: &[&str]| -> Vec<Value> {
+        let mut all = vec!["threat:phish", "--threats", "--json", "--limit", "0"];
+        all.extend_from_slice(args);
+        let v: Value = serde_json::from_str(&stdout(&search(&db, &all))).unwrap();
+        v.as_array().unwrap().clone()
+    };
+
+    // The scores the store holds, straight from the triage table.
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let stored: std::collections::HashMap<String, i64> = c
+        .prepare("SELECT alert_id, score FROM alert_triage")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+
+    let by_score = rows(&[]);
+    assert!(by_score.len() > 2, "{by_score:?}");
+    let scores: Vec<i64> = by_score
+        .iter()
+        .map(|r| {
+            let s = r["score"].as_i64().expect("every synced threat is scored");
+            assert_eq!(Some(&s), stored.get(r["id"].as_str().unwrap()), "{r}");
+            s
+        })
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    assert!(scores.first() > scores.last(), "a set with one score proves nothing");
+
+    let by_time = rows(&["--sort", "time"]);
+    let times: Vec<&str> = by_time.iter().map(|r| r["time"].as_str().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+    assert_eq!(by_time.len(), by_score.len());
+    assert_ne!(by_time, by_score, "the two orders differ on this data");
+}

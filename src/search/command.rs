@@ -12,7 +12,7 @@ use serde_json::Value as Json;
 
 use super::{Query, SearchError, parse};
 use crate::Failure;
-use crate::cli::{GlobalOpts, SearchArgs, SearchFormat};
+use crate::cli::{GlobalOpts, SearchArgs, SearchFormat, SearchSort};
 use crate::config::{self, LoadOptions};
 use crate::store::views::{Count, Direction, EventRow, ThreatOrder, ThreatRow};
 use crate::store::{Store, StoreError};
@@ -42,12 +42,20 @@ pub struct Found {
     pub messages: Vec<EventRow>,
 }
 
+/// The threat order `--sort` names.
+pub fn threat_order(sort: SearchSort) -> ThreatOrder {
+    match sort {
+        SearchSort::Score => ThreatOrder::BY_SCORE,
+        SearchSort::Time => ThreatOrder::default(),
+    }
+}
+
 /// Runs `query` over the store: threats and/or messages, at most `limit` of each (0: all).
 pub fn find(
     store: &Store,
     query: &Query,
     now_ms: i64,
-    threats: bool,
+    (threats, order): (bool, ThreatOrder),
     messages: bool,
     limit: u64,
 ) -> Result<Found, StoreError> {
@@ -65,7 +73,7 @@ pub fn find(
             let page = store.threat_page(
                 query,
                 now_ms,
-                ThreatOrder::default(),
+                order,
                 found.threats.last().map(|r| &r.key),
                 Direction::Forward,
                 want(found.threats.len()),
@@ -132,9 +140,11 @@ struct Record {
     delivery: Option<String>,
     threat_types: Option<String>,
     network_message_id: Option<String>,
+    /// The triage score of a threat (none for messages, or before the first refresh).
+    score: Option<i64>,
 }
 
-const CSV_HEADER: [&str; 14] = [
+const CSV_HEADER: [&str; 15] = [
     "kind",
     "time",
     "tenant",
@@ -149,6 +159,7 @@ const CSV_HEADER: [&str; 14] = [
     "delivery",
     "threat_types",
     "network_message_id",
+    "score",
 ];
 
 impl Record {
@@ -168,6 +179,7 @@ impl Record {
             delivery: Some(t.delivery.label().to_string()).filter(|d| d != "-"),
             threat_types: None,
             network_message_id: t.network_message_id.clone(),
+            score: t.score,
         }
     }
 
@@ -187,10 +199,11 @@ impl Record {
             delivery: message_delivery(m),
             threat_types: m.threat_types.clone(),
             network_message_id: Some(m.network_message_id.clone()),
+            score: None,
         }
     }
 
-    fn cells(&self) -> [Option<String>; 14] {
+    fn cells(&self) -> [Option<String>; 15] {
         [
             Some(self.kind.to_string()),
             Some(rfc3339(self.time_ms)),
@@ -206,6 +219,7 @@ impl Record {
             self.delivery.clone(),
             self.threat_types.clone(),
             self.network_message_id.clone(),
+            self.score.map(|n| n.to_string()),
         ]
     }
 
@@ -214,6 +228,8 @@ impl Record {
         for (k, v) in CSV_HEADER.iter().zip(self.cells()) {
             map.insert((*k).to_string(), v.map_or(Json::Null, Json::String));
         }
+        // The one number: a number in JSON.
+        map.insert("score".into(), self.score.map_or(Json::Null, Json::from));
         Json::Object(map)
     }
 }
@@ -277,12 +293,22 @@ fn write_ocsf(store: &Store, found: &Found, out: &mut dyn Write) -> Result<(), F
              WHERE a.tenant = ?1 AND a.id = ?2",
         )
         .map_err(db)?;
+    // The analyst's notes go along, as in `mailtrail export`.
+    let notes = store.note_index()?;
+    let annotated = |event: String, found: Vec<&crate::store::notes::Annotation>| {
+        if found.is_empty() {
+            event
+        } else {
+            crate::export::with_notes(&event, &found)
+        }
+    };
     for t in &found.threats {
         let event: Option<String> = finding
             .query_row(params![t.tenant, t.id], |r| r.get(0))
             .optional()
             .map_err(db)?;
         if let Some(event) = event {
+            let event = annotated(event, notes.threat(&t.tenant, &t.id).into_iter().collect());
             writeln!(out, "{event}").map_err(io)?;
         }
     }
@@ -296,6 +322,10 @@ fn write_ocsf(store: &Store, found: &Found, out: &mut dyn Write) -> Result<(), F
             .optional()
             .map_err(db)?;
         if let Some(event) = event {
+            let event = annotated(
+                event,
+                notes.message(&m.tenant, &m.network_message_id, &m.recipient),
+            );
             writeln!(out, "{event}").map_err(io)?;
         }
     }
@@ -342,14 +372,14 @@ fn table(
     Ok(())
 }
 
-fn footer(noun: &str, shown: usize, count: Count) -> String {
+fn footer(noun: &str, order: &str, shown: usize, count: Count) -> String {
     let total = if count.capped {
         format!("{}+", count.n)
     } else {
         count.n.to_string()
     };
     if (shown as i64) < count.n || count.capped {
-        format!("{shown} of {total} {noun} (newest first; --limit N shows more)")
+        format!("{shown} of {total} {noun} ({order}; --limit N shows more)")
     } else {
         format!("{total} {noun}")
     }
@@ -366,7 +396,7 @@ fn write_table(
     query: &Query,
     now_ms: i64,
     found: &Found,
-    (threats, messages): (bool, bool),
+    (threats, order, messages): (bool, ThreatOrder, bool),
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
     let io = |e: std::io::Error| Failure::runtime(format!("cannot write the results: {e}"));
@@ -377,31 +407,40 @@ fn write_table(
             .iter()
             .map(|t| {
                 vec![
+                    t.score.map_or_else(|| "-".into(), |n| n.to_string()),
                     short_time(t.created_ms),
                     opt(&t.severity),
                     opt(&t.status),
                     t.delivery.label().to_string(),
                     opt(&t.sender),
                     opt(&t.title),
+                    t.id.clone(),
                 ]
             })
             .collect();
         table(
             &[
+                "score",
                 "created (UTC)",
                 "severity",
                 "status",
                 "delivery",
                 "sender",
                 "title",
+                "id",
             ],
-            &[16, 13, 10, 9, 32, 0],
+            &[5, 16, 13, 10, 9, 32, 40, 0],
             &rows,
             out,
         )
         .map_err(io)?;
         let count = store.threat_count(query, now_ms, COUNT_CAP)?;
-        writeln!(out, "{}", footer("threats", rows.len(), count)).map_err(io)?;
+        let order = if order == ThreatOrder::BY_SCORE {
+            "highest score first"
+        } else {
+            "newest first"
+        };
+        writeln!(out, "{}", footer("threats", order, rows.len(), count)).map_err(io)?;
     }
     if messages {
         if threats {
@@ -436,7 +475,12 @@ fn write_table(
         )
         .map_err(io)?;
         let count = store.event_count(query, now_ms, COUNT_CAP)?;
-        writeln!(out, "{}", footer("messages", rows.len(), count)).map_err(io)?;
+        writeln!(
+            out,
+            "{}",
+            footer("messages", "newest first", rows.len(), count)
+        )
+        .map_err(io)?;
     }
     Ok(())
 }
@@ -452,7 +496,15 @@ pub fn run(global: &GlobalOpts, args: &SearchArgs) -> Result<(), Failure> {
         pair => pair,
     };
     let now_ms = Utc::now().timestamp_millis();
-    let found = find(&store, &query, now_ms, threats, messages, args.limit)?;
+    let order = threat_order(args.sort);
+    let found = find(
+        &store,
+        &query,
+        now_ms,
+        (threats, order),
+        messages,
+        args.limit,
+    )?;
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let io = |e: std::io::Error| Failure::runtime(format!("cannot write the results: {e}"));
@@ -462,7 +514,7 @@ pub fn run(global: &GlobalOpts, args: &SearchArgs) -> Result<(), Failure> {
             &query,
             now_ms,
             &found,
-            (threats, messages),
+            (threats, order, messages),
             &mut out,
         )?,
         SearchFormat::Json => write_json(&found, &mut out).map_err(io)?,
