@@ -90,13 +90,16 @@ pub struct Campaign {
     pub top_subject: Option<String>,
 }
 
-/// The campaign's key as a filter of the dashboard's syntax, over its time span: the messages
-/// of the campaign (and, for subjects and URL domains, possibly a few more that match).
+/// The campaign's key as a filter of the dashboard's syntax, over its time span. It lists
+/// every message of the campaign; a URL domain's (`urlhost:`, the host exactly) lists no other
+/// message of the evidence, while a sender domain's and a subject's also list the clean mail
+/// of that domain or with those words in the span, which campaigns leave out (README,
+/// "Campaigns").
 pub fn filter_of(c: &Campaign) -> String {
     use crate::search::{Filter, Query, Term, TimeBound};
     let key = match c.key_type {
         KeyType::SenderDomain => Filter::Domain(c.key.clone()),
-        KeyType::UrlDomain => Filter::Url(c.key.clone()),
+        KeyType::UrlDomain => Filter::UrlHost(c.key.clone()),
         // The longest stretch of the normalised subject without a collapsed number: text
         // that every message of the campaign contains.
         KeyType::Subject => Filter::Text(
@@ -124,7 +127,9 @@ pub fn filter_of(c: &Campaign) -> String {
 }
 
 /// A subject reduced to what stays the same across a campaign: lowercase, reply and forward
-/// prefixes and `[EXTERNAL]` tags removed, numbers and ids collapsed to `#`, whitespace collapsed.
+/// prefixes and `[EXTERNAL]` tags removed, every word with a digit (a number, a ticket or
+/// invoice id, `#13530`) collapsed to a single `#` between the brackets and punctuation around
+/// it, whitespace collapsed.
 /// None when nothing is left.
 pub fn normalise_subject(subject: &str) -> Option<String> {
     let mut s = subject.to_lowercase();
@@ -156,11 +161,13 @@ pub fn normalise_subject(subject: &str) -> Option<String> {
         .map(|w| {
             // A word with a digit is a number, a ticket, an invoice id: collapse it.
             if w.chars().any(|c| c.is_ascii_digit()) {
-                let lead: String = w.chars().take_while(|c| !c.is_alphanumeric()).collect();
+                // `#13530` is one `#`, not `##`.
+                let edge = |c: &char| !c.is_alphanumeric() && *c != '#';
+                let lead: String = w.chars().take_while(edge).collect();
                 let trail: String = w
                     .chars()
                     .rev()
-                    .take_while(|c| !c.is_alphanumeric())
+                    .take_while(edge)
                     .collect::<Vec<_>>()
                     .into_iter()
                     .rev()
@@ -260,13 +267,19 @@ pub fn messages(conn: &Connection, since_ms: i64, until_ms: i64) -> rusqlite::Re
             .collect()
     };
     stmt.query_map(params![since_ms, until_ms], |r| {
+        let subject: Option<String> = r.get(4)?;
+        // Normalised again: a key stored by an older mailtrail must not split a campaign.
+        let subject_key = match subject.as_deref() {
+            Some(s) => normalise_subject(s),
+            None => r.get(5)?,
+        };
         Ok(Message {
             tenant: r.get(0)?,
             network_message_id: r.get(1)?,
             time_ms: r.get(2)?,
             sender_domain: r.get(3)?,
-            subject: r.get(4)?,
-            subject_key: r.get(5)?,
+            subject,
+            subject_key,
             url_domain: r.get(6)?,
             recipients: split(r.get(7)?),
             delivered: split(r.get(8)?),
@@ -317,19 +330,51 @@ pub fn dashboard_campaigns(store: &Store) -> Result<Vec<Campaign>, crate::store:
     rows.collect::<Result<_, _>>().map_err(|e| store.err(e))
 }
 
+/// `--min-messages`: a campaign is two or more messages.
+pub fn parse_min_messages(v: &str) -> Result<u64, String> {
+    match v.parse::<u64>() {
+        Ok(n) if n >= 2 => Ok(n),
+        Ok(_) => Err("at least 2 (a campaign is two or more messages)".into()),
+        Err(_) => Err("a whole number, at least 2 (a campaign is two or more messages)".into()),
+    }
+}
+
+/// The period of `--since`/`--until`, in the time forms of the filter's `since:`/`until:`.
+fn period(args: &CampaignsArgs, now_ms: i64) -> Result<(i64, i64), Failure> {
+    let bound = |flag: &str, v: &str| {
+        crate::search::parse_time_bound(v)
+            .map(|t| t.resolve(now_ms))
+            .ok_or_else(|| {
+                Failure::usage(format!(
+                    "{flag} {v:?} is not a time; use a duration back from now (30m, 24h, 7d), \
+                     an RFC 3339 time (2026-11-20T12:00:00Z) or a date (2026-11-20)"
+                ))
+            })
+    };
+    let since = bound("--since", &args.since)?;
+    let until = match args.until.as_deref() {
+        Some(v) => bound("--until", v)?,
+        None => now_ms,
+    };
+    if since >= until {
+        return Err(Failure::usage(match args.until {
+            Some(_) => format!(
+                "--since {} is not before --until {}: the period is empty",
+                args.since,
+                args.until.as_deref().unwrap_or_default()
+            ),
+            None => format!(
+                "--since {} is not in the past: the period ends now unless --until is given",
+                args.since
+            ),
+        }));
+    }
+    Ok((since, until))
+}
+
 /// `mailtrail campaigns`.
 pub fn run(global: &GlobalOpts, args: &CampaignsArgs) -> Result<(), Failure> {
-    let now = Utc::now();
-    let since = crate::export::parse_time_bound("--since", &args.since, now)?;
-    let until = args
-        .until
-        .as_deref()
-        .map(|v| crate::export::parse_time_bound("--until", v, now))
-        .transpose()?
-        .unwrap_or(now);
-    if since >= until {
-        return Err(Failure::usage("--since must be before --until"));
-    }
+    let (since, until) = period(args, Utc::now().timestamp_millis())?;
     let window = crate::duration::parse_duration(&args.window)
         .map_err(|e| Failure::usage(format!("--window: {e}")))?;
     if window.is_zero() {
@@ -339,65 +384,149 @@ pub fn run(global: &GlobalOpts, args: &CampaignsArgs) -> Result<(), Failure> {
     let store = Store::open_read_only(&cfg.store.path)?;
     let mut list = campaigns(
         &store,
-        since.timestamp_millis(),
-        until.timestamp_millis(),
+        since,
+        until,
         i64::try_from(window.as_millis()).unwrap_or(i64::MAX / 2),
         usize::try_from(args.min_messages).unwrap_or(usize::MAX),
     )?;
-    if let Some(n) = args.limit {
+    // 0: no limit, as `search --limit 0`.
+    if let Some(n) = args.limit.filter(|n| *n > 0) {
         list.truncate(n);
     }
-    let mut out = std::io::stdout().lock();
-    let written = if args.json {
-        serde_json::to_writer_pretty(&mut out, &list)
-            .map_err(std::io::Error::other)
-            .and_then(|_| writeln!(out))
+    let text = if args.json {
+        let mut v = serde_json::to_vec_pretty(&list)
+            .map_err(|e| Failure::runtime(format!("cannot encode the campaigns: {e}")))?;
+        v.push(b'\n');
+        v
     } else {
-        write!(out, "{}", table(&list))
+        // Fitted to a terminal; whole values for a pipe or a file.
+        table(&list, crate::terminal::stdout_width()).into_bytes()
     };
-    match written {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Failure::runtime(format!("cannot write the campaigns: {e}")))
-        }
-        _ => Ok(()),
-    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(&text)
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure::output("the campaigns", e))
 }
 
-/// The campaigns as a text table (strings cleaned for the terminal).
-pub fn table(list: &[Campaign]) -> String {
+/// `s` in at most `width` characters, a cut marked with `…`.
+pub fn fit(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// `s` padded or cut (with `…`) to exactly `width` characters.
+fn cell(s: &str, width: usize) -> String {
+    let s = fit(s, width);
+    let pad = width.saturating_sub(s.chars().count());
+    format!("{s}{}", " ".repeat(pad))
+}
+
+/// The campaigns as a text table (strings cleaned for the terminal). `width`: the terminal's
+/// columns — the table then fits them: the key, which tells campaigns apart, keeps its width
+/// and the top subject takes what is left (no column when under 8 characters); every cut is
+/// marked with `…`. None prints whole values.
+pub fn table(list: &[Campaign], width: Option<usize>) -> String {
     use crate::store::sync::format_ms;
     use crate::terminal::clean;
-    let mut out = format!(
-        "{:<13} {:<32} {:<20} {:<20} {:>8} {:>10} {:>9} {:>6}  {}\n",
-        "KEY TYPE",
-        "KEY",
-        "FIRST SEEN",
-        "LAST SEEN",
-        "MESSAGES",
-        "RECIPIENTS",
-        "DELIVERED",
-        "ALERTS",
-        "TOP SUBJECT"
-    );
-    for c in list {
-        let key: String = clean(&c.key).chars().take(32).collect();
-        let first: String = format_ms(c.first_seen_ms).chars().take(19).collect();
-        let last: String = format_ms(c.last_seen_ms).chars().take(19).collect();
-        out.push_str(&format!(
-            "{:<13} {:<32} {:<20} {:<20} {:>8} {:>10} {:>9} {:>6}  {}\n",
-            c.key_type.label(),
-            key,
-            first,
-            last,
-            c.messages,
-            c.recipients,
-            c.delivered,
-            c.alerts,
-            clean(c.top_subject.as_deref().unwrap_or("-"))
-        ));
-    }
     if list.is_empty() {
-        out.push_str("no campaigns in this period (a campaign needs 2 or more suspicious messages sharing a key)\n");
+        return "no campaigns in this period (a campaign needs 2 or more suspicious messages sharing a key)\n".into();
+    }
+    let keys: Vec<String> = list.iter().map(|c| clean(&c.key)).collect();
+    let subjects: Vec<String> = list
+        .iter()
+        .map(|c| clean(c.top_subject.as_deref().unwrap_or("-")))
+        .collect();
+    let longest = |v: &[String], header: &str| {
+        v.iter()
+            .map(|s| s.chars().count())
+            .chain([header.chars().count()])
+            .max()
+            .unwrap_or(0)
+    };
+    let key_len = longest(&keys, "KEY");
+    let subject_len = longest(&subjects, "TOP SUBJECT");
+    let mut out = String::new();
+    let Some(width) = width else {
+        out.push_str(&format!(
+            "{:<13} {} {:<19} {:<19} {:>8} {:>10} {:>9} {:>6}  TOP SUBJECT\n",
+            "KEY TYPE",
+            cell("KEY", key_len),
+            "FIRST SEEN",
+            "LAST SEEN",
+            "MESSAGES",
+            "RECIPIENTS",
+            "DELIVERED",
+            "ALERTS",
+        ));
+        for (c, (key, subject)) in list.iter().zip(keys.iter().zip(&subjects)) {
+            let first: String = format_ms(c.first_seen_ms).chars().take(19).collect();
+            let last: String = format_ms(c.last_seen_ms).chars().take(19).collect();
+            out.push_str(&format!(
+                "{:<13} {} {first:<19} {last:<19} {:>8} {:>10} {:>9} {:>6}  {subject}\n",
+                c.key_type.label(),
+                cell(key, key_len),
+                c.messages,
+                c.recipients,
+                c.delivered,
+                c.alerts,
+            ));
+        }
+        return out;
+    };
+    // TYPE, LAST SEEN (MM-DD HH:MM), MSGS, RCPTS, DLVRD, ALRT and the spaces around KEY.
+    const FIXED: usize = 4 + 1 + 1 + 11 + 1 + 4 + 1 + 5 + 1 + 5 + 1 + 4;
+    // A top subject cut shorter than this says nothing: the column goes instead.
+    const SUBJECT_MIN: usize = 8;
+    let room = width.saturating_sub(FIXED);
+    let key_w = key_len.min(room).max(12);
+    let subject_w = match room.saturating_sub(key_w + 1) {
+        w if w >= SUBJECT_MIN => Some(w.min(subject_len)),
+        _ => None,
+    };
+    let subject_cell = |s: &str| subject_w.map_or(String::new(), |w| format!(" {}", fit(s, w)));
+    out.push_str(&format!(
+        "{:<4} {} {:<11} {:>4} {:>5} {:>5} {:>4}{}\n",
+        "TYPE",
+        cell("KEY", key_w),
+        "LAST SEEN",
+        "MSGS",
+        "RCPTS",
+        "DLVRD",
+        "ALRT",
+        subject_cell("TOP SUBJECT"),
+    ));
+    for (c, (key, subject)) in list.iter().zip(keys.iter().zip(&subjects)) {
+        let kind = match c.key_type {
+            KeyType::SenderDomain => "from",
+            KeyType::UrlDomain => "url",
+            KeyType::Subject => "subj",
+        };
+        // YYYY-MM-DDTHH:MM → MM-DD HH:MM
+        let last: String = format_ms(c.last_seen_ms)
+            .chars()
+            .skip(5)
+            .take(11)
+            .map(|ch| if ch == 'T' { ' ' } else { ch })
+            .collect();
+        out.push_str(
+            format!(
+                "{kind:<4} {} {last:<11} {:>4} {:>5} {:>5} {:>4}{}",
+                cell(key, key_w),
+                c.messages,
+                c.recipients,
+                c.delivered,
+                c.alerts,
+                subject_cell(subject),
+            )
+            .trim_end(),
+        );
+        out.push('\n');
     }
     out
 }
@@ -424,6 +553,12 @@ mod tests {
             Some("your parcel (ref #) is waiting".into())
         );
         assert_eq!(n("Re: 12345"), None, "nothing but a number is no key");
+        // A word with a digit is a single `#`, as the README says: not `##`.
+        assert_eq!(
+            n("Action required: invoice #13530 payment failed"),
+            Some("action required: invoice # payment failed".into())
+        );
+        assert_eq!(n("Ticket (#A-77)"), Some("ticket (#)".into()));
         assert_eq!(n("   "), None);
     }
 
@@ -590,5 +725,76 @@ mod tests {
             ]
         );
         assert_eq!(cs[0].top_subject.as_deref(), Some("Invoice 2 overdue"));
+    }
+
+    fn wide(key_type: KeyType, key: &str, subject: &str) -> Campaign {
+        Campaign {
+            tenant: "t".into(),
+            key_type,
+            key: key.into(),
+            first_seen_ms: 1_700_000_000_000,
+            last_seen_ms: 1_700_100_000_000,
+            messages: 281,
+            recipients: 1_234,
+            delivered: 999,
+            alerts: 321,
+            top_subject: Some(subject.into()),
+        }
+    }
+
+    #[test]
+    fn the_table_fits_a_terminal_keeps_keys_whole_and_marks_every_cut() {
+        let list = vec![
+            wide(
+                KeyType::UrlDomain,
+                "verify.m365-account-alerts.example",
+                "Microsoft 365: unusual sign-in activity on your account",
+            ),
+            wide(
+                KeyType::Subject,
+                "microsoft #: unusual sign-in activity",
+                "Microsoft 365: unusual sign-in activity",
+            ),
+        ];
+        for width in [80, 100, 120] {
+            let text = table(&list, Some(width));
+            for line in text.lines() {
+                assert!(line.chars().count() <= width, "{width}: {line:?}");
+            }
+            assert!(
+                text.contains("verify.m365-account-alerts.example "),
+                "{text}"
+            );
+            assert!(
+                text.contains("microsoft #: unusual sign-in activity "),
+                "{text}"
+            );
+        }
+        let text = table(&list, Some(100));
+        assert!(text.contains("Microsoft 365: unusual…"), "{text}");
+        // A key longer than the terminal is cut too, and says so.
+        let long = "x".repeat(200);
+        let text = table(&[wide(KeyType::SenderDomain, &long, "s")], Some(80));
+        assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+        assert!(text.contains("x…"), "{text}");
+        // Not a terminal: whole values.
+        let text = table(&list, None);
+        assert!(text.contains("Microsoft 365: unusual sign-in activity on your account"));
+        assert!(!text.contains('…'));
+        assert_eq!(fit("abcdef", 4), "abc…");
+        assert_eq!(fit("abc", 4), "abc");
+    }
+
+    #[test]
+    fn a_url_domain_campaign_pivots_on_the_exact_host() {
+        let c = wide(
+            KeyType::UrlDomain,
+            "verify.m365-account-alerts.example",
+            "s",
+        );
+        assert_eq!(
+            filter_of(&c),
+            "urlhost:verify.m365-account-alerts.example since:2023-11-14T22:13:20Z until:2023-11-16T02:00:01Z"
+        );
     }
 }

@@ -329,7 +329,7 @@ pub struct QueryArgs {
     /// Same as --format json
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
-    /// At most N rows (a table shows 100 unless told; CSV and JSON everything)
+    /// At most N rows, 0 for no limit (a table shows 100 unless told; CSV and JSON everything)
     #[arg(long, value_name = "N")]
     pub limit: Option<u64>,
     /// List the views and their columns
@@ -461,7 +461,7 @@ pub struct PruneArgs {
 pub struct NotesArgs {
     #[command(subcommand)]
     pub action: Option<NotesAction>,
-    /// Machine-readable output (the list)
+    /// Machine-readable output (the list; also `notes list --json`)
     #[arg(long)]
     pub json: bool,
 }
@@ -469,11 +469,18 @@ pub struct NotesArgs {
 #[derive(Debug, Subcommand)]
 pub enum NotesAction {
     /// List every bookmark and note (the default)
-    List,
+    List(NotesListArgs),
     /// Bookmark or annotate a threat or a message (replaces the note text)
     Add(NoteAddArgs),
     /// Remove the bookmark and note of a threat or a message
     Rm(NoteTargetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NotesListArgs {
+    /// Machine-readable output
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// What a note is about: a threat, or a message (optionally one recipient's copy).
@@ -515,19 +522,20 @@ pub struct NoteAddArgs {
 
 #[derive(Debug, Args)]
 pub struct CampaignsArgs {
-    /// Messages at or after this time: RFC 3339 or a duration back from now (24h, 7d)
+    /// Messages at or after this time: a duration back from now (24h, 7d), an RFC 3339 time or a
+    /// date, as in the filter's `since:`
     #[arg(long, default_value = "7d")]
     pub since: String,
-    /// Messages before this time: RFC 3339 or a duration back from now (default: now)
+    /// Messages before this time, in the same forms (default: now)
     #[arg(long)]
     pub until: Option<String>,
     /// Longest quiet gap inside a campaign: messages further apart start a new one
     #[arg(long, value_name = "DURATION", default_value = "24h")]
     pub window: String,
     /// Fewest messages that make a campaign (at least 2)
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(2..))]
+    #[arg(long, default_value_t = 2, value_parser = crate::campaigns::parse_min_messages)]
     pub min_messages: u64,
-    /// Show at most this many campaigns (the most delivered first)
+    /// Show at most this many campaigns, the most delivered first (0: no limit)
     #[arg(long)]
     pub limit: Option<usize>,
     /// Machine-readable output: a JSON array

@@ -11,7 +11,7 @@ use crate::collector::schedule::StopSignal;
 use crate::collector::{self, Plan, Progress, StreamReport, TenantSource};
 use crate::config::{self, Config, LoadOptions, Stream};
 use crate::store::Store;
-use crate::store::sync::{ACTIVITY, THREATS, format_ms};
+use crate::store::sync::{ACTIVITY, Health, StreamStatus, THREATS, format_ms};
 use crate::terminal::clean;
 
 /// Threats reach back at most this far (Defender keeps alerts 180 days).
@@ -212,7 +212,9 @@ pub fn status(global: &GlobalOpts, args: &StatusArgs) -> Result<(), Failure> {
             Stream::Activity => ACTIVITY,
         })
         .collect();
-    let store = if cfg.store.path.exists() {
+    // Configured tenants that never synced are worth a table; with nothing configured, a
+    // missing store is the answer (a store problem: exit 1, as for every reading command).
+    let store = if cfg.store.path.exists() || tenants.is_empty() {
         Some(Store::open_read_only(&cfg.store.path)?)
     } else {
         None
@@ -225,9 +227,10 @@ pub fn status(global: &GlobalOpts, args: &StatusArgs) -> Result<(), Failure> {
         }
     }
     if tenants.is_empty() {
-        return Err(Failure::usage(
-            "no tenants configured and nothing stored yet; run `mailtrail init` (or set MAILTRAIL_TENANT_ID, MAILTRAIL_CLIENT_ID, MAILTRAIL_CLIENT_SECRET), then `mailtrail sync`",
-        ));
+        return Err(Failure::usage(format!(
+            "no tenants configured and nothing stored in {} yet; run `mailtrail init` (or set MAILTRAIL_TENANT_ID, MAILTRAIL_CLIENT_ID, MAILTRAIL_CLIENT_SECRET), then `mailtrail sync`",
+            cfg.store.path.display()
+        )));
     }
     let statuses = match &store {
         Some(s) => s.stream_status(&tenants, &streams, cfg.sync.interval)?,
@@ -282,6 +285,13 @@ pub fn status(global: &GlobalOpts, args: &StatusArgs) -> Result<(), Failure> {
             s.cursor.as_deref().unwrap_or("-")
         );
     }
+    for tenant in imported_only(&statuses) {
+        let _ = writeln!(
+            out,
+            "\n{}: only imported data (`mailtrail import`); no sync has run for it",
+            clean(tenant)
+        );
+    }
     for s in &statuses {
         if let Some((kind, message)) = &s.last_error {
             let (message, fix) = split_fix(message);
@@ -312,14 +322,34 @@ pub fn status(global: &GlobalOpts, args: &StatusArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Tenants whose rows all came from `mailtrail import`: stored rows, no sync run on any stream.
+fn imported_only(statuses: &[StreamStatus]) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for s in statuses {
+        if out.contains(&s.tenant.as_str()) {
+            continue;
+        }
+        let mine = statuses.iter().filter(|o| o.tenant == s.tenant);
+        let (mut rows, mut synced) = (0, false);
+        for o in mine {
+            rows += o.rows;
+            synced |= o.health != Health::NeverRun || o.last_run.is_some();
+        }
+        if rows > 0 && !synced {
+            out.push(&s.tenant);
+        }
+    }
+    out
+}
+
 /// `mailtrail remap`: rebuilds OCSF rows made by another mapping version (or all, `--all`).
 pub fn remap(global: &GlobalOpts, args: &RemapArgs) -> Result<(), Failure> {
     let cfg = load(global)?;
     if !cfg.store.path.exists() {
-        return Err(Failure::usage(format!(
-            "no store at {}; run `mailtrail sync` first",
-            cfg.store.path.display()
-        )));
+        return Err(crate::store::StoreError::Missing {
+            path: cfg.store.path.display().to_string(),
+        }
+        .into());
     }
     let mut store = Store::open(&cfg.store.path)?;
     let (findings, emails) = store.remap_pending(args.all)?;

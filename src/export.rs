@@ -91,7 +91,7 @@ pub fn write_events(
     let since = req.since_ms.unwrap_or(i64::MIN);
     let until = req.until_ms.unwrap_or(i64::MAX);
     let tenant = req.tenant.clone();
-    let io_err = |e: std::io::Error| Failure::runtime(format!("cannot write the export: {e}"));
+    let io_err = |e: std::io::Error| Failure::output("the export", e);
     let mut first = true;
     if req.json_array {
         out.write_all(b"[").map_err(io_err)?;

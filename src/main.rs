@@ -11,6 +11,10 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
+            if let Some(message) = search_negation_hint(&e, std::env::args().collect()) {
+                let _ = writeln!(std::io::stderr(), "mailtrail: {message}");
+                return ExitCode::from(2);
+            }
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
@@ -23,6 +27,8 @@ fn main() -> ExitCode {
     }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // `mailtrail … | head`: the reader has what it wanted.
+        Err(failure) if failure.is_output_closed() => ExitCode::SUCCESS,
         Err(failure) => {
             // Messages can quote Graph (error texts, names): neutralise them line by line.
             let message: Vec<String> = failure
@@ -65,6 +71,39 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Query(args) => mailtrail::query::run(&cli.global, &args),
         Command::Prune(args) => mailtrail::prune::run(&cli.global, &args),
     }
+}
+
+/// `mailtrail search invoice -status:resolved`: clap takes `-status:resolved` for an option
+/// (and would suggest `-- -s`). The fix the user needs is to quote the filter whole.
+fn search_negation_hint(e: &clap::Error, args: Vec<String>) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(bad)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let at = args.iter().position(|a| a == "search")?;
+    // The negated term as typed (clap may name only its first letters, `-s`).
+    let term = args[at + 1..]
+        .iter()
+        .find(|a| a.starts_with(bad.as_str()) && !a.starts_with("--"))?;
+    let mut words = Vec::new();
+    let mut rest = args[at + 1..].iter();
+    while let Some(a) = rest.next() {
+        match a.as_str() {
+            "--limit" | "--sort" => {
+                rest.next();
+            }
+            a if a.starts_with("--") => {}
+            a => words.push(a),
+        }
+    }
+    Some(format!(
+        "search: '{}' was read as an option; a filter term starting with '-' must be inside the quoted filter: mailtrail search '{}'",
+        mailtrail::terminal::clean(term),
+        mailtrail::terminal::clean(&words.join(" "))
+    ))
 }
 
 /// Runs a command's future on a multi-threaded runtime (2 workers: the machine's size class).

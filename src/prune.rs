@@ -112,10 +112,10 @@ pub fn run(global: &GlobalOpts, args: &PruneArgs) -> Result<(), Failure> {
     let older_than = older_than(args, cfg.store.retention)?;
     let path = &cfg.store.path;
     if !path.exists() {
-        return Err(Failure::usage(format!(
-            "no store at {}; nothing to prune (point --db or [store] path at your store)",
-            path.display()
-        )));
+        return Err(crate::store::StoreError::Missing {
+            path: path.display().to_string(),
+        }
+        .into());
     }
     let cutoff = cutoff_ms(older_than, now_ms());
     let mut stdout = String::new();

@@ -67,13 +67,15 @@ pub fn run(global: &GlobalOpts, args: &QueryArgs) -> Result<(), Failure> {
     };
     let format = args.effective_format();
     // The view list is short and read whole; a user's query shows a table page by default.
-    let limit = args.limit.or(args.views.then_some(u64::MAX));
+    // `--limit 0` means no limit, as in `mailtrail search`.
+    let limit = match args.limit {
+        Some(0) => Some(u64::MAX),
+        limit => limit.or(args.views.then_some(u64::MAX)),
+    };
     let store = QueryStore::open(&cfg.store.path)?;
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    let Some(summary) = write_query(&store, &sql, format, limit, &mut out)? else {
-        return Ok(()); // the reader went away: `mailtrail query … | head`
-    };
+    let summary = write_query(&store, &sql, format, limit, &mut out)?;
     if format == QueryFormat::Table && !global.quiet {
         let rows = match summary.rows {
             1 => "1 row".to_string(),
@@ -93,14 +95,15 @@ pub fn run(global: &GlobalOpts, args: &QueryArgs) -> Result<(), Failure> {
 
 /// Runs `sql` on `store` and writes its rows to `out` in `format`. `limit` caps the rows
 /// written (tables: [`TABLE_ROWS`] when `None`). Rows are streamed, never all held at once.
-/// `Ok(None)`: the reader closed `out` early (a pipe into `head`), which is no failure.
+/// A reader that closed `out` early (a pipe into `head`) ends it with [`Failure::output`],
+/// which the binary turns into a quiet success.
 pub fn write_query(
     store: &QueryStore,
     sql: &str,
     format: QueryFormat,
     limit: Option<u64>,
     out: &mut dyn Write,
-) -> Result<Option<QuerySummary>, Failure> {
+) -> Result<QuerySummary, Failure> {
     let mut stmt = store.prepare(sql)?;
     let columns: Vec<String> = stmt.column_names().map(String::from).collect();
     let result = match stmt.query([]) {
@@ -118,11 +121,8 @@ pub fn write_query(
         Ok(summary)
     });
     match result {
-        Ok(summary) => Ok(Some(summary)),
-        Err(WriteError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(None),
-        Err(WriteError::Io(e)) => Err(Failure::runtime(format!(
-            "query: cannot write the result: {e}"
-        ))),
+        Ok(summary) => Ok(summary),
+        Err(WriteError::Io(e)) => Err(Failure::output("the query result", e)),
         Err(WriteError::Sql(e)) if is_store_trouble(&e) => Err(Failure::runtime(format!(
             "query: reading {} failed: {e}; fix: run `mailtrail doctor`",
             store.path().display()
@@ -277,29 +277,7 @@ fn write_json(
     Ok(summary)
 }
 
-/// Display width of terminal text (wide characters take two cells).
-fn cells(s: &str) -> usize {
-    ratatui::text::Span::raw(s).width()
-}
-
-/// `s` cut to at most `width` cells, ending in `…` when cut.
-fn fit(s: &str, width: usize) -> String {
-    if cells(s) <= width {
-        return s.to_string();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in s.chars() {
-        let w = cells(c.encode_utf8(&mut [0; 4]));
-        if used + w + 1 > width {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
-    out.push('…');
-    out
-}
+use crate::terminal::{fit, width as cells};
 
 fn write_table(
     columns: &[String],
@@ -385,9 +363,7 @@ mod tests {
     fn output(sql: &str, format: QueryFormat, limit: Option<u64>) -> (String, QuerySummary) {
         let (_dir, store) = query_store();
         let mut out = Vec::new();
-        let summary = write_query(&store, sql, format, limit, &mut out)
-            .unwrap()
-            .expect("a Vec never closes");
+        let summary = write_query(&store, sql, format, limit, &mut out).unwrap();
         (String::from_utf8(out).unwrap(), summary)
     }
 

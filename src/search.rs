@@ -4,7 +4,8 @@
 //! ```text
 //! invoice  "wire transfer"  sender:ceo@contoso.com  domain:evil.test  severity:>=medium
 //! status:new,inProgress  delivery:inbox  threat:phish  since:24h  until:2026-11-20T12:00:00Z
-//! tenant:contoso  url:https://x.test/a  message:<NetworkMessageId>  -status:resolved
+//! tenant:contoso  url:https://x.test/a  urlhost:verify.evil.test  message:<NetworkMessageId>
+//! -status:resolved
 //! ```
 //!
 //! - Words without a key are free text, searched in the full-text indexes: each must appear in
@@ -17,7 +18,9 @@
 //! - Terms are AND-ed; a leading `-` negates a term; `key:a,b` means a or b (for severity,
 //!   status, delivery, threat and tenant).
 //! - `sender:`, `recipient:` and `url:` match a full address / URL exactly and anything else as a
-//!   substring; `domain:` matches the sender's domain exactly; `*` is a wildcard in all four.
+//!   substring; `domain:` matches the sender's domain exactly; `urlhost:` matches the host of a
+//!   URL exactly (`urlhost:evil.test` finds `https://evil.test/x` but neither
+//!   `https://a.evil.test/` nor `https://evil.test.example/`); `*` is a wildcard in all five.
 //! - `since:`/`until:` take a duration back from now (`24h`, `7d`) or an RFC 3339 time (or a
 //!   date, meaning its midnight UTC). `since` is inclusive, `until` exclusive.
 //!
@@ -60,6 +63,8 @@ pub enum Filter {
     /// The sender's domain.
     Domain(String),
     Url(String),
+    /// The host of a URL, exactly (`*` a wildcard).
+    UrlHost(String),
     /// Severity compared with a level (`severity:high` is `Eq`).
     Severity(Comparison, SeverityLevel),
     /// One of these severities (`severity:low,high`).
@@ -172,11 +177,12 @@ impl TimeBound {
 }
 
 /// The keys of the syntax, as typed (aliases map to these).
-pub const KEYS: [&str; 12] = [
+pub const KEYS: [&str; 13] = [
     "sender",
     "recipient",
     "domain",
     "url",
+    "urlhost",
     "severity",
     "status",
     "delivery",
@@ -286,6 +292,7 @@ fn example(key: &str) -> &'static str {
         "recipient" => "recipient:alex@contoso.com",
         "domain" => "domain:contoso.com",
         "url" => "url:https://example.test/login",
+        "urlhost" => "urlhost:login.example.test",
         "severity" => "severity:>=medium",
         "status" => "status:new,inProgress",
         "delivery" => "delivery:inbox",
@@ -484,6 +491,7 @@ fn keyed(
         "recipient" => Filter::Recipient(single()?),
         "domain" => Filter::Domain(single()?.trim_start_matches('@').to_string()),
         "url" => Filter::Url(value.to_string()),
+        "urlhost" => Filter::UrlHost(single()?.to_string()),
         "message" => Filter::Message(single()?),
         "severity" => {
             let bad = |v: &str| {
@@ -572,7 +580,9 @@ fn canonical_status(v: &str) -> Option<&'static str> {
     }
 }
 
-fn parse_time_bound(v: &str) -> Option<TimeBound> {
+/// A `since:`/`until:` value: a duration back from now, an RFC 3339 time, or a date (its
+/// midnight UTC). Also the time flags of commands that take a period (`campaigns --since`).
+pub fn parse_time_bound(v: &str) -> Option<TimeBound> {
     if let Ok(d) = parse_duration(v) {
         return Some(TimeBound::Ago(
             i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
@@ -641,6 +651,7 @@ impl fmt::Display for Term {
             Filter::Recipient(v) => write!(f, "recipient:{}", quote(v)),
             Filter::Domain(v) => write!(f, "domain:{}", quote(v)),
             Filter::Url(v) => write!(f, "url:{}", quote(v)),
+            Filter::UrlHost(v) => write!(f, "urlhost:{}", quote(v)),
             Filter::Message(v) => write!(f, "message:{}", quote(v)),
             Filter::Severity(c, l) => write!(f, "severity:{}{}", c.symbol(), l.as_str()),
             Filter::SeverityIn(ls) => write!(
@@ -778,6 +789,34 @@ fn column_match(column: &str, m: &Match) -> (String, Value) {
     }
 }
 
+/// The host of the URL in `column`, as [`crate::triage::url_host`] reads it: after the scheme,
+/// before the first `/`, `?` or `#`, after a user-info `@`, before a port.
+fn url_host_sql(column: &str) -> String {
+    let cut = |c: char| {
+        format!("CASE WHEN instr(h, '{c}') > 0 THEN substr(h, 1, instr(h, '{c}') - 1) ELSE h END")
+    };
+    format!(
+        "(SELECT {port} FROM (SELECT substr(h, instr(h, '@') + 1) AS h \
+         FROM (SELECT {hash} AS h FROM (SELECT {query} AS h FROM (SELECT {slash} AS h \
+         FROM (SELECT CASE WHEN instr({column}, '://') > 0 \
+         THEN substr({column}, instr({column}, '://') + 3) ELSE {column} END AS h))))))",
+        port = cut(':'),
+        hash = cut('#'),
+        query = cut('?'),
+        slash = cut('/'),
+    )
+}
+
+/// `urlhost:`: the host of the URL in `column` is `host` (case-insensitive), or matches it as a
+/// wildcard pattern. The `LIKE` on the whole URL first is cheap and leaves few rows.
+fn url_host_match(column: &str, host: &str) -> (String, Vec<Value>) {
+    let (cond, p) = column_match(&url_host_sql(column), &address_match(host, |_| true));
+    (
+        format!("{column} LIKE ? ESCAPE '\\' AND {cond}"),
+        vec![contains(host), p],
+    )
+}
+
 /// The sender domain of an evidence row, as indexed (schema/0003_tui_indexes.sql).
 pub const EVIDENCE_SENDER_DOMAIN: &str = "substr(e.sender, instr(e.sender, '@') + 1)";
 
@@ -868,7 +907,14 @@ pub fn fts_phrase(word: &str) -> Option<String> {
     if !word.chars().any(char::is_alphanumeric) {
         return None;
     }
-    Some(format!("\"{}\"*", word.replace('"', "\"\"")))
+    Some(format!("{}*", fts_exact(word)))
+}
+
+/// [`fts_phrase`] without its prefix: the word's tokens as they are. Every row it matches the
+/// phrase matches too, and FTS5 reads its doclist lazily (a prefix it must first merge in full,
+/// for every lookup), so it is the cheap first question about a frequent word.
+pub fn fts_exact(word: &str) -> String {
+    format!("\"{}\"", word.replace('"', "\"\""))
 }
 
 /// How the full-text part of a condition reaches its rows. Both read the same index; which one
@@ -881,6 +927,9 @@ pub enum TextAccess {
     /// costs one pass over the list's index.
     #[default]
     Scan,
+    /// Walk the list in its own order and seek each row's own index entry: for a word in most
+    /// rows, whose set would cost more to build than a page costs to walk.
+    Seek,
     /// Start from the matching rows and sort them: for words that match few rows.
     Lookup,
 }
@@ -924,14 +973,46 @@ pub fn text_condition(table: Table, word: &str, access: TextAccess) -> (String, 
         Table::Threats => "a.rowid",
         Table::Emails => "ev.rowid",
     };
-    // `+` keeps the planner from starting at the matching rows (and sorting them).
-    let unary = match access {
-        TextAccess::Scan => "+",
-        TextAccess::Lookup => "",
+    match access {
+        TextAccess::Lookup => (
+            format!("{row} IN ({})", fts_rows(table)),
+            fts_params(table, &phrase),
+        ),
+        // `+` keeps the planner from starting at the matching rows (and sorting them).
+        TextAccess::Scan => (
+            format!("+{row} IN ({})", fts_rows(table)),
+            fts_params(table, &phrase),
+        ),
+        TextAccess::Seek => text_seek_condition(table, word, &phrase),
+    }
+}
+
+/// Free text tested row by row, for a list walked in its own order ([`TextAccess::Seek`]). A word
+/// in most rows would cost a set of most rows if asked as one, so each row first seeks its own
+/// entry for the exact phrase (cheap, and true for most rows of a frequent word); only rows
+/// without it reach the rest of the prefix (`"w"* NOT "w"`, usually few rows) and the alert
+/// evidence, each a set built once and only if some row needs it.
+fn text_seek_condition(table: Table, word: &str, phrase: &str) -> (String, Vec<Value>) {
+    let exact = fts_exact(word);
+    let rest = format!("{phrase} NOT {exact}");
+    let sql = match table {
+        Table::Threats => {
+            "EXISTS (SELECT 1 FROM alert_fts WHERE alert_fts MATCH ? AND rowid = a.rowid) \
+             OR +a.rowid IN (SELECT rowid FROM alert_fts WHERE alert_fts MATCH ?) \
+             OR EXISTS (SELECT 1 FROM alert_evidence e WHERE e.tenant = a.tenant AND e.alert_id = a.id \
+                        AND e.rowid IN (SELECT rowid FROM evidence_fts WHERE evidence_fts MATCH ?))"
+        }
+        Table::Emails => {
+            "EXISTS (SELECT 1 FROM email_fts WHERE email_fts MATCH ? AND rowid = ev.rowid) \
+             OR +ev.rowid IN (SELECT rowid FROM email_fts WHERE email_fts MATCH ?) \
+             OR EXISTS (SELECT 1 FROM alert_evidence e WHERE e.network_message_id = ev.network_message_id \
+                        AND e.rowid IN (SELECT rowid FROM evidence_fts WHERE evidence_fts MATCH ?))"
+        }
     };
+    let evidence = fts_params(table, phrase).swap_remove(1);
     (
-        format!("{unary}{row} IN ({})", fts_rows(table)),
-        fts_params(table, &phrase),
+        sql.to_string(),
+        vec![Value::Text(exact), Value::Text(rest), evidence],
     )
 }
 
@@ -1003,6 +1084,10 @@ fn threat_term(filter: &Filter, now_ms: i64) -> (String, Vec<Value>) {
             (sql, vec![p])
         }
         Filter::Url(v) => evidence_match("e.url", &address_match(v, is_full_url)),
+        Filter::UrlHost(v) => {
+            let (c, p) = url_host_match("e.url", v);
+            (evidence_in(&c), p)
+        }
         Filter::Message(v) => (
             evidence_in("e.network_message_id = ?"),
             vec![Value::Text(v.clone())],
@@ -1113,6 +1198,10 @@ fn email_term(filter: &Filter, now_ms: i64) -> (String, Vec<Value>) {
                 messages_with_evidence(&c, matches!(m, Match::Exact(_))),
                 vec![p],
             )
+        }
+        Filter::UrlHost(v) => {
+            let (c, p) = url_host_match("e.url", v);
+            (messages_with_evidence(&c, true), p)
         }
         Filter::Message(v) => (
             "ev.network_message_id = ?".into(),
@@ -1452,6 +1541,9 @@ mod tests {
         assert_eq!(threats("domain:bad.test"), ["a2"]);
         assert_eq!(threats("url:https://evil.test/x"), ["a1"]);
         assert_eq!(threats("url:evil"), ["a1"]);
+        assert_eq!(threats("urlhost:EVIL.test"), ["a1"]);
+        assert_eq!(threats("urlhost:*.test"), ["a1"]);
+        assert_eq!(threats("urlhost:evil"), Vec::<String>::new());
         assert_eq!(threats("severity:>=medium"), ["a1"]);
         assert_eq!(threats("severity:<medium"), ["a2"]);
         assert_eq!(threats("status:resolved"), ["a2"]);
@@ -1467,6 +1559,8 @@ mod tests {
         assert_eq!(emails("sender:eve@evil.test"), ["n1"]);
         assert_eq!(emails("domain:contoso.com"), ["n3"]);
         assert_eq!(emails("url:evil.test"), ["n1"]);
+        assert_eq!(emails("urlhost:evil.test"), ["n1"]);
+        assert_eq!(emails("-urlhost:evil.test"), ["n2", "n3"]);
         assert_eq!(emails("delivery:inbox"), ["n1", "n3"]);
         assert_eq!(emails("threat:malware"), ["n2"]);
         assert_eq!(emails("-threat:malware"), ["n1", "n3"]);
@@ -1475,5 +1569,45 @@ mod tests {
         assert_eq!(emails("lunch"), ["n3"]);
         assert_eq!(emails("since:8s until:7s"), ["n2"]);
         assert_eq!(emails("message:n3 tenant:t"), ["n3"]);
+    }
+    #[test]
+    fn urlhost_matches_the_host_exactly_as_triage_reads_it() {
+        assert_eq!(
+            one("urlhost:Verify.Evil.test"),
+            Filter::UrlHost("Verify.Evil.test".into())
+        );
+        assert_eq!(
+            Query::of(Filter::UrlHost("a.test".into())).to_string(),
+            "urlhost:a.test"
+        );
+        assert_eq!(
+            error("urlhost:a.test,b.test").kind,
+            SearchErrorKind::ListNotAllowed { key: "urlhost" }
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(&dir.path().join("s.db")).unwrap();
+        for url in [
+            "https://a.test/x?y",
+            "http://u:p@b.test:8080/",
+            "c.test/path",
+            "https://d.test?r=https://y.test/",
+            "https://E.test#f",
+            "https://f.test",
+            "https:///",
+        ] {
+            let sql: Option<String> = store
+                .conn()
+                .query_row(
+                    &format!("SELECT nullif({}, '')", url_host_sql("?1")),
+                    [url],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(
+                sql.as_deref(),
+                crate::triage::url_host(url),
+                "the host of {url}"
+            );
+        }
     }
 }

@@ -36,6 +36,44 @@ pub fn clean(s: &str) -> String {
     out
 }
 
+/// Display width of terminal text in cells (wide characters take two).
+pub fn width(s: &str) -> usize {
+    ratatui::text::Span::raw(s).width()
+}
+
+/// `s` cut to at most `max` cells, the cut marked with `…`.
+pub fn fit(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = width(c.encode_utf8(&mut [0; 4]));
+        if used + w + 1 > max {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    if max > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// The terminal's width when stdout is one; `None` for a pipe or a file, which get every
+/// value whole.
+pub fn stdout_width() -> Option<usize> {
+    if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        return None;
+    }
+    crossterm::terminal::size()
+        .ok()
+        .map(|(w, _)| usize::from(w))
+        .filter(|&w| w > 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -236,6 +236,11 @@ pub fn refresh(store: &mut Store, scope: Scope) -> Result<RefreshReport, StoreEr
     Ok(report)
 }
 
+/// Alerts scored, and messages summarised, per batch of a full refresh.
+const BATCH: usize = 1_000;
+/// Threat-mail rows a full refresh remembers (twice over) to summarise each message once.
+const EVENT_CHUNK: i64 = 20_000;
+
 fn refresh_in(tx: &Transaction<'_>, scope: Scope) -> rusqlite::Result<RefreshReport> {
     let started = Instant::now();
     let now = now_ms();
@@ -252,12 +257,144 @@ fn refresh_in(tx: &Transaction<'_>, scope: Scope) -> rusqlite::Result<RefreshRep
         |r| r.get(0),
     )?;
     let full = scope == Scope::All || state.is_none();
-    let (since_ms, since_rowid) = if full {
-        (i64::MIN, 0)
+    let (alerts, messages) = if full {
+        refresh_all(tx, now, max_rowid)?
     } else {
-        state.unwrap_or((0, 0))
+        let (since_ms, since_rowid) = state.unwrap_or((0, 0));
+        refresh_changed(tx, now, since_ms, since_rowid)?
     };
+    // The dashboard's campaigns end at the newest message: only new messages move them.
+    if full || messages > 0 {
+        store_campaigns(tx)?;
+    }
 
+    // Alerts pruned meanwhile leave nothing behind (checked by count first: a prune is rare).
+    let (scored, stored): (i64, i64) = tx.query_row(
+        "SELECT (SELECT count(*) FROM alert_triage), (SELECT count(*) FROM alerts)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if scored > stored {
+        tx.execute(
+            "DELETE FROM alert_triage WHERE NOT EXISTS
+                (SELECT 1 FROM alerts a WHERE a.tenant = alert_triage.tenant AND a.id = alert_triage.alert_id)",
+            [],
+        )?;
+    }
+    let duration_ms = started.elapsed().as_millis() as i64;
+    tx.execute(
+        "INSERT INTO triage_state (id, refreshed_ms, event_rowid, alerts, duration_ms)
+         VALUES (1, ?1, ?2, ?3, ?4)
+         ON CONFLICT (id) DO UPDATE SET refreshed_ms = excluded.refreshed_ms,
+            event_rowid = excluded.event_rowid, alerts = excluded.alerts,
+            duration_ms = excluded.duration_ms",
+        params![now, max_rowid, alerts as i64, duration_ms],
+    )?;
+    Ok(RefreshReport {
+        alerts,
+        messages,
+        full,
+        duration_ms,
+    })
+}
+
+/// Every alert and message, in bounded batches: alerts in primary-key order, the messages
+/// named by evidence in index order, then threat mail in rowid chunks — so memory stays the
+/// same whatever the size of the store. Returns the alerts scored and messages summarised.
+fn refresh_all(tx: &Transaction<'_>, now: i64, max_rowid: i64) -> rusqlite::Result<(usize, usize)> {
+    let mut scorer = Scorer::new(tx, now)?;
+    let mut next_alerts = tx.prepare(
+        "SELECT tenant, id FROM alerts WHERE (tenant, id) > (?1, ?2)
+         ORDER BY tenant, id LIMIT ?3",
+    )?;
+    let mut after = (String::new(), String::new());
+    let mut alerts = 0;
+    loop {
+        let batch: Vec<(String, String)> = next_alerts
+            .query_map(params![after.0, after.1, BATCH as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        for (tenant, id) in &batch {
+            scorer.score(tenant, id)?;
+        }
+        alerts += batch.len();
+        match batch.into_iter().last() {
+            Some(last) => after = last,
+            None => break,
+        }
+    }
+    drop(scorer);
+
+    let mut summarise = MessageSummariser::new(tx)?;
+    let mut messages = 0;
+    // Messages named by evidence, walking the message index (no sort, nothing held).
+    let mut next_messages = tx.prepare(
+        "SELECT DISTINCT network_message_id FROM alert_evidence
+         WHERE network_message_id > ?1 ORDER BY network_message_id LIMIT ?2",
+    )?;
+    let mut tenants_of =
+        tx.prepare("SELECT DISTINCT tenant FROM alert_evidence WHERE network_message_id = ?1")?;
+    let mut after = String::new();
+    loop {
+        let batch: Vec<String> = next_messages
+            .query_map(params![after, BATCH as i64], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for m in &batch {
+            let tenants: Vec<String> = tenants_of
+                .query_map([m], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            for tenant in &tenants {
+                summarise.refresh(tenant, m)?;
+                messages += 1;
+            }
+        }
+        match batch.into_iter().last() {
+            Some(last) => after = last,
+            None => break,
+        }
+    }
+    // Then threat mail without evidence (that with evidence is done), through the index over
+    // threat mail only, in time order: a message's copies sit together, so one that was just
+    // summarised is skipped by remembering the last two chunks of rows, not every message.
+    let mut threat_messages = tx.prepare(
+        "SELECT tenant, network_message_id FROM email_events
+         WHERE threat_types IS NOT NULL AND threat_types <> '' AND rowid <= ?1
+         ORDER BY timestamp_ms",
+    )?;
+    let mut has_evidence = tx.prepare(
+        "SELECT EXISTS (SELECT 1 FROM alert_evidence WHERE network_message_id = ?2 AND +tenant = ?1)",
+    )?;
+    let mut previous: HashSet<(String, String)> = HashSet::new();
+    let mut current: HashSet<(String, String)> = HashSet::new();
+    let mut rows = threat_messages.query([max_rowid])?;
+    let mut seen = 0;
+    while let Some(r) = rows.next()? {
+        seen += 1;
+        if seen % EVENT_CHUNK == 0 {
+            previous = std::mem::take(&mut current);
+        }
+        let key: (String, String) = (r.get(0)?, r.get(1)?);
+        if previous.contains(&key) || current.contains(&key) {
+            continue;
+        }
+        if !has_evidence.query_row(params![key.0, key.1], |r| r.get::<_, bool>(0))? {
+            summarise.refresh(&key.0, &key.1)?;
+            messages += 1;
+        }
+        current.insert(key);
+    }
+    Ok((alerts, messages))
+}
+
+/// What changed since the last refresh: threat mail stored since, the alerts updated since
+/// (or never scored), the alerts those messages name, and the alerts sharing their URLs.
+fn refresh_changed(
+    tx: &Transaction<'_>,
+    now: i64,
+    since_ms: i64,
+    since_rowid: i64,
+) -> rusqlite::Result<(usize, usize)> {
     // Messages to summarise: threat mail stored since the last refresh, and every message named
     // by an alert that changed.
     let mut messages: BTreeSet<(String, String)> = BTreeSet::new();
@@ -273,21 +410,13 @@ fn refresh_in(tx: &Transaction<'_>, scope: Scope) -> rusqlite::Result<RefreshRep
     }
     let mut alerts: BTreeSet<(String, String)> = BTreeSet::new();
     {
-        let sql = if full {
-            "SELECT tenant, id FROM alerts"
-        } else {
+        let mut stmt = tx.prepare(
             "SELECT tenant, id FROM alerts WHERE updated_ms >= ?1
-             UNION SELECT tenant, id FROM alerts WHERE coalesce(triage_score, -1) = -1"
-        };
-        let mut stmt = tx.prepare(sql)?;
-        let rows = if full {
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<Vec<(String, String)>>>()?
-        } else {
-            stmt.query_map([since_ms], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<Vec<(String, String)>>>()?
-        };
-        alerts.extend(rows);
+             UNION SELECT tenant, id FROM alerts WHERE coalesce(triage_score, -1) = -1",
+        )?;
+        for r in stmt.query_map([since_ms], |r| Ok((r.get(0)?, r.get(1)?)))? {
+            alerts.insert(r?);
+        }
     }
     {
         let mut evidence_messages = tx.prepare_cached(
@@ -300,7 +429,7 @@ fn refresh_in(tx: &Transaction<'_>, scope: Scope) -> rusqlite::Result<RefreshRep
             }
         }
     }
-    if !full {
+    {
         // Alerts whose messages got new email events, or that share a URL with what changed.
         // `+tenant` keeps SQLite (without statistics) on the message index rather than walking
         // the primary key by tenant alone.
@@ -333,64 +462,54 @@ fn refresh_in(tx: &Transaction<'_>, scope: Scope) -> rusqlite::Result<RefreshRep
         }
     }
 
-    let mut gather = Gatherer::new(tx)?;
-    let mut put_score = tx.prepare_cached(
-        "INSERT INTO alert_triage (tenant, alert_id, score, reasons, computed_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (tenant, alert_id) DO UPDATE SET
-            score = excluded.score, reasons = excluded.reasons, computed_ms = excluded.computed_ms",
-    )?;
-    let mut put_alert =
-        tx.prepare_cached("UPDATE alerts SET triage_score = ?3 WHERE tenant = ?1 AND id = ?2")?;
+    let mut scorer = Scorer::new(tx, now)?;
     for (tenant, id) in &alerts {
-        let Some(inputs) = gather.inputs(tenant, id)? else {
-            continue;
-        };
-        let s = score(&inputs);
-        let reasons = serde_json::to_string(&s.reasons).unwrap_or_else(|_| "[]".into());
-        put_score.execute(params![tenant, id, s.points, reasons, now])?;
-        put_alert.execute(params![tenant, id, s.points])?;
+        scorer.score(tenant, id)?;
     }
-    drop(gather);
-
+    drop(scorer);
     let mut summarise = MessageSummariser::new(tx)?;
     for (tenant, m) in &messages {
         summarise.refresh(tenant, m)?;
     }
-    drop(summarise);
-    // The dashboard's campaigns end at the newest message: only new messages move them.
-    if full || !messages.is_empty() {
-        store_campaigns(tx)?;
+    Ok((alerts.len(), messages.len()))
+}
+
+/// Computes and stores alert scores.
+struct Scorer<'t> {
+    gather: Gatherer<'t>,
+    put_score: rusqlite::CachedStatement<'t>,
+    put_alert: rusqlite::CachedStatement<'t>,
+    now: i64,
+}
+
+impl<'t> Scorer<'t> {
+    fn new(tx: &'t Transaction<'_>, now: i64) -> rusqlite::Result<Scorer<'t>> {
+        Ok(Scorer {
+            gather: Gatherer::new(tx)?,
+            put_score: tx.prepare_cached(
+                "INSERT INTO alert_triage (tenant, alert_id, score, reasons, computed_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (tenant, alert_id) DO UPDATE SET
+                    score = excluded.score, reasons = excluded.reasons, computed_ms = excluded.computed_ms",
+            )?,
+            put_alert: tx.prepare_cached(
+                "UPDATE alerts SET triage_score = ?3 WHERE tenant = ?1 AND id = ?2",
+            )?,
+            now,
+        })
     }
 
-    // Alerts pruned meanwhile leave nothing behind (checked by count first: a prune is rare).
-    let (scored, stored): (i64, i64) = tx.query_row(
-        "SELECT (SELECT count(*) FROM alert_triage), (SELECT count(*) FROM alerts)",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
-    if scored > stored {
-        tx.execute(
-            "DELETE FROM alert_triage WHERE NOT EXISTS
-                (SELECT 1 FROM alerts a WHERE a.tenant = alert_triage.tenant AND a.id = alert_triage.alert_id)",
-            [],
-        )?;
+    fn score(&mut self, tenant: &str, id: &str) -> rusqlite::Result<()> {
+        let Some(inputs) = self.gather.inputs(tenant, id)? else {
+            return Ok(());
+        };
+        let s = score(&inputs);
+        let reasons = serde_json::to_string(&s.reasons).unwrap_or_else(|_| "[]".into());
+        self.put_score
+            .execute(params![tenant, id, s.points, reasons, self.now])?;
+        self.put_alert.execute(params![tenant, id, s.points])?;
+        Ok(())
     }
-    let duration_ms = started.elapsed().as_millis() as i64;
-    tx.execute(
-        "INSERT INTO triage_state (id, refreshed_ms, event_rowid, alerts, duration_ms)
-         VALUES (1, ?1, ?2, ?3, ?4)
-         ON CONFLICT (id) DO UPDATE SET refreshed_ms = excluded.refreshed_ms,
-            event_rowid = excluded.event_rowid, alerts = excluded.alerts,
-            duration_ms = excluded.duration_ms",
-        params![now, max_rowid, alerts.len() as i64, duration_ms],
-    )?;
-    Ok(RefreshReport {
-        alerts: alerts.len(),
-        messages: messages.len(),
-        full,
-        duration_ms,
-    })
 }
 
 /// The dashboard's campaigns: the 7 days up to the newest suspicious message, 24-hour window,
@@ -434,13 +553,30 @@ fn store_campaigns(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Reads the inputs of one alert's score, caching URL counts across alerts.
+/// What the email events and the evidence of all alerts say about one message, read once and
+/// shared by every alert that names it.
+struct MessageFacts {
+    /// (recipient, delivery location, latest delivery location), in the events' index order.
+    events: Vec<(String, Option<String>, Option<String>)>,
+    /// The URLs any evidence gives this message, ASCII-lowercased (SQLite's NOCASE).
+    urls: HashSet<String>,
+}
+
+/// Messages (and URL counts) kept across alerts at most; past that the cache starts over, so
+/// memory stays bounded on any store.
+const CACHED_MESSAGES: usize = 32_768;
+const CACHED_URLS: usize = 65_536;
+
+/// Reads the inputs of one alert's score, caching what alerts share (their messages' events
+/// and URLs, and how many messages carry each URL) in bounded maps.
 struct Gatherer<'t> {
     alert: rusqlite::CachedStatement<'t>,
     evidence: rusqlite::CachedStatement<'t>,
     events: rusqlite::CachedStatement<'t>,
+    message_urls: rusqlite::CachedStatement<'t>,
     url_messages: rusqlite::CachedStatement<'t>,
-    url_counts: HashMap<String, HashSet<String>>,
+    facts: HashMap<(String, String), std::rc::Rc<MessageFacts>>,
+    url_counts: HashMap<String, i64>,
 }
 
 impl<'t> Gatherer<'t> {
@@ -457,12 +593,44 @@ impl<'t> Gatherer<'t> {
                 "SELECT recipient, delivery_location, latest_delivery_location
                  FROM email_events WHERE network_message_id = ?2 AND tenant = ?1",
             )?,
+            message_urls: tx.prepare_cached(
+                "SELECT url FROM alert_evidence WHERE network_message_id = ?1 AND url IS NOT NULL",
+            )?,
             url_messages: tx.prepare_cached(
-                "SELECT DISTINCT network_message_id FROM alert_evidence
+                "SELECT count(DISTINCT network_message_id) FROM alert_evidence
                  WHERE url = ?1 COLLATE NOCASE AND network_message_id IS NOT NULL",
             )?,
+            facts: HashMap::new(),
             url_counts: HashMap::new(),
         })
+    }
+
+    fn facts(
+        &mut self,
+        tenant: &str,
+        message: &str,
+    ) -> rusqlite::Result<std::rc::Rc<MessageFacts>> {
+        let key = (tenant.to_string(), message.to_string());
+        if let Some(f) = self.facts.get(&key) {
+            return Ok(f.clone());
+        }
+        let events = self
+            .events
+            .query_map(params![tenant, message], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let urls = self
+            .message_urls
+            .query_map([message], |r| r.get::<_, String>(0))?
+            .map(|u| u.map(|u| u.to_ascii_lowercase()))
+            .collect::<rusqlite::Result<_>>()?;
+        let f = std::rc::Rc::new(MessageFacts { events, urls });
+        if self.facts.len() >= CACHED_MESSAGES {
+            self.facts.clear();
+        }
+        self.facts.insert(key, f.clone());
+        Ok(f)
     }
 
     fn inputs(&mut self, tenant: &str, id: &str) -> rusqlite::Result<Option<Inputs>> {
@@ -488,7 +656,7 @@ impl<'t> Gatherer<'t> {
             .collect::<rusqlite::Result<_>>()?;
         // (message, recipient) → copy
         let mut copies: HashMap<(String, String), Copy> = HashMap::new();
-        let mut own_messages: HashSet<String> = HashSet::new();
+        let mut own_messages: BTreeSet<String> = BTreeSet::new();
         for (message, recipient, location, remediation, _) in &evidence {
             let (Some(m), Some(r)) = (message, recipient) else {
                 continue;
@@ -505,44 +673,44 @@ impl<'t> Gatherer<'t> {
             c.junk |= loc.starts_with("junk");
             c.remediated |= matches!(lower(remediation).as_str(), "remediated" | "prevented");
         }
-        for m in own_messages.clone() {
-            let rows: Vec<(String, Option<String>, Option<String>)> = self
-                .events
-                .query_map(params![tenant, m], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })?
-                .collect::<rusqlite::Result<_>>()?;
-            for (recipient, location, latest) in rows {
+        let mut own_facts = Vec::with_capacity(own_messages.len());
+        for m in &own_messages {
+            let facts = self.facts(tenant, m)?;
+            for (recipient, location, latest) in &facts.events {
                 let c = copies
                     .entry((m.clone(), recipient.to_ascii_lowercase()))
                     .or_insert_with(|| Copy {
                         recipient: recipient.clone(),
                         ..Copy::default()
                     });
-                let loc = lower(&location);
-                let latest = lower(&latest);
+                let loc = lower(location);
+                let latest = lower(latest);
                 c.inbox |= loc.starts_with("inbox");
                 c.junk |= loc.starts_with("junk");
                 // ZAP or an admin moved it out of the inbox after delivery.
                 c.remediated |=
                     loc.starts_with("inbox") && !latest.is_empty() && !latest.starts_with("inbox");
             }
+            own_facts.push(facts);
         }
         let mut shared_url: Option<(String, i64)> = None;
         let urls: BTreeSet<&String> = evidence.iter().filter_map(|e| e.4.as_ref()).collect();
         for url in urls {
-            let key = url.to_lowercase();
-            if !self.url_counts.contains_key(&key) {
-                let set: HashSet<String> = self
-                    .url_messages
-                    .query_map([url], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?;
-                self.url_counts.insert(key.clone(), set);
-            }
-            let others = self.url_counts[&key]
-                .iter()
-                .filter(|m| !own_messages.contains(*m))
-                .count() as i64;
+            // The messages carrying this URL (NOCASE, any tenant), less the alert's own.
+            let key = url.to_ascii_lowercase();
+            let carrying = match self.url_counts.get(&key) {
+                Some(n) => *n,
+                None => {
+                    let n: i64 = self.url_messages.query_row([url], |r| r.get(0))?;
+                    if self.url_counts.len() >= CACHED_URLS {
+                        self.url_counts.clear();
+                    }
+                    self.url_counts.insert(key.clone(), n);
+                    n
+                }
+            };
+            let own = own_facts.iter().filter(|f| f.urls.contains(&key)).count() as i64;
+            let others = carrying - own;
             if shared_url.as_ref().is_none_or(|(_, n)| others > *n) {
                 shared_url = Some((url.clone(), others));
             }

@@ -453,3 +453,85 @@ fn the_tenant_must_be_known_or_given_and_a_dry_run_stores_nothing() {
     );
     assert_eq!(stored(&db), before);
 }
+
+/// Files that are not what an import takes are refused in the user's terms: what the file is,
+/// what is accepted; never a parser's internal type name.
+#[test]
+fn files_of_the_wrong_kind_are_refused_in_plain_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let not_mdo = r#"{"id":"da1","tenantId":"b3c1d9a2-5e4f-4a7b-9c8d-1e2f3a4b5c6d","serviceSource":"microsoftDefenderForEndpoint","lastUpdateDateTime":"2026-11-20T10:06:00Z"}"#;
+    let png: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10";
+    /// (file name, content, what the message says, what it must not say)
+    type Case<'a> = (&'a str, &'a [u8], &'a [&'a str], &'a [&'a str]);
+    let cases: &[Case] = &[
+        (
+            "endpoint.json",
+            not_mdo.as_bytes(),
+            &[
+                "1 alert was skipped",
+                "not Defender for Office 365",
+                "nothing to import",
+            ],
+            &["no tenant id"],
+        ),
+        (
+            "foo.json",
+            br#"{"foo":1}"#,
+            &[
+                "none of the accepted shapes",
+                "alerts_v2 page",
+                "runHuntingQuery",
+            ],
+            &["without"],
+        ),
+        (
+            "numbers.json",
+            b"[1,2,3]",
+            &[
+                "alert 0",
+                "an alerts_v2 alert is a JSON object, not a number",
+            ],
+            &["struct", "AlertCheck"],
+        ),
+        (
+            "picture.png",
+            png,
+            &["not a JSON or CSV file (binary data)"],
+            &["UTF-8"],
+        ),
+    ];
+    for (name, content, expected, absent) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        let (code, _, err) = cli(&db, &[path.to_str().unwrap()]);
+        assert_eq!(code, 2, "{name}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{name}: one line: {err}");
+        for e in *expected {
+            assert!(err.contains(e), "{name}: expected {e:?} in {err}");
+        }
+        for a in *absent {
+            assert!(!err.contains(a), "{name}: {a:?} in {err}");
+        }
+        assert!(!db.exists(), "{name}: a refused import creates no store");
+    }
+    let (code, _, err) = cli(&db, &["-"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("cannot read from stdin") && err.contains("save the data to a file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn one_of_a_kind_is_counted_in_the_singular() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let one = dir.path().join("one.ndjson");
+    let text = std::fs::read_to_string(fixture("partly_bad.ndjson")).unwrap();
+    std::fs::write(&one, text.lines().next().unwrap()).unwrap();
+    let (code, out, err) = cli(&db, &["--dry-run", "--tenant", "x", one.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(": alert, 1 alert\n"), "{out}");
+    assert!(out.contains("total: 1 file, 1 alert in"), "{out}");
+}

@@ -297,7 +297,8 @@ async fn exported_annotations_validate_against_the_official_schema() {
 // The command line
 // ---------------------------------------------------------------------------------------------
 
-fn mailtrail(db: &Path, args: &[&str]) -> std::process::Output {
+/// `mailtrail --db DB` with a private home and no MAILTRAIL_ settings.
+fn mailtrail_command(db: &Path) -> Command {
     let home = db.parent().unwrap().join("home");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailtrail"));
     for (k, _) in std::env::vars() {
@@ -308,8 +309,17 @@ fn mailtrail(db: &Path, args: &[&str]) -> std::process::Output {
     cmd.env("HOME", &home)
         .env("XDG_CONFIG_HOME", home.join("config"))
         .env("XDG_DATA_HOME", home.join("data"))
-        .env("USER", "ana");
-    cmd.arg("--db").arg(db).args(args).output().unwrap()
+        .arg("--db")
+        .arg(db);
+    cmd
+}
+
+fn mailtrail(db: &Path, args: &[&str]) -> std::process::Output {
+    mailtrail_command(db)
+        .env("USER", "ana")
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn ok(out: &std::process::Output) -> String {
@@ -482,8 +492,15 @@ async fn the_notes_command_adds_lists_and_removes() {
 fn notes_on_a_missing_store_say_to_sync_first() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("none.db");
-    let e = usage_error(&mailtrail(&db, &["notes", "add", "--threat", "a", "x"]));
-    assert!(e.contains("run `mailtrail sync`"), "{e}");
+    // A missing store is a store problem: exit 1, as for every other command.
+    let out = mailtrail(&db, &["notes", "add", "--threat", "a", "x"]);
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{e}");
+    assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+    assert!(
+        e.contains("no store at") && e.contains("run `mailtrail sync`"),
+        "{e}"
+    );
     assert!(!db.exists(), "no store is created for a note");
 }
 
@@ -627,4 +644,153 @@ async fn a_store_that_cannot_be_written_says_the_note_was_not_saved() {
     );
     assert!(!d.app().threats().list().rows()[0].mark.bookmarked);
     assert!(d.render().contains("store is read-only, note not saved"));
+}
+
+/// The first stored email event: (NetworkMessageId, recipient).
+fn first_message(db: &Path) -> (String, String) {
+    Store::open_read_only(db)
+        .unwrap()
+        .conn()
+        .query_row(
+            "SELECT network_message_id, recipient FROM email_events ORDER BY rowid LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+}
+
+fn notes_json(db: &Path, args: &[&str]) -> Vec<Value> {
+    let json: Value = serde_json::from_str(&ok(&mailtrail(db, args))).unwrap();
+    json.as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_recipient_note_changes_only_that_recipient_and_is_keyed_as_the_store_spells_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = synced(dir.path()).await;
+    let (nmid, recipient) = first_message(&db);
+    ok(&mailtrail(
+        &db,
+        &["notes", "add", "--message", &nmid, "--bookmark"],
+    ));
+    let before = notes_json(&db, &["notes", "--json"]);
+    assert_eq!(before.len(), 1);
+
+    // Typed in upper case: the same recipient, stored as the store spells it.
+    let shouted = recipient.to_uppercase();
+    assert_ne!(shouted, recipient);
+    ok(&mailtrail(
+        &db,
+        &[
+            "notes",
+            "add",
+            "--message",
+            &nmid,
+            "--recipient",
+            &shouted,
+            "clicked",
+        ],
+    ));
+    ok(&mailtrail(
+        &db,
+        &[
+            "notes",
+            "add",
+            "--message",
+            &nmid,
+            "--recipient",
+            &recipient,
+            "--no-bookmark",
+            "clicked the link",
+        ],
+    ));
+    let items = notes_json(&db, &["notes", "--json"]);
+    assert_eq!(
+        items.len(),
+        2,
+        "one whole-message, one recipient note: {items:?}"
+    );
+    let whole = items.iter().find(|i| i.get("recipient").is_none()).unwrap();
+    assert_eq!(whole["bookmarked"], true, "only the named target changes");
+    assert_eq!(whole["updated"], before[0]["updated"]);
+    let one = items.iter().find(|i| i.get("recipient").is_some()).unwrap();
+    assert_eq!(one["recipient"], recipient.as_str());
+    assert_eq!(one["note"], "clicked the link");
+    assert_eq!(one["bookmarked"], false);
+
+    // Removing works in any case too.
+    ok(&mailtrail(
+        &db,
+        &["notes", "rm", "--message", &nmid, "--recipient", &shouted],
+    ));
+    assert_eq!(notes_json(&db, &["notes", "--json"]).len(), 1);
+}
+
+#[tokio::test]
+async fn notes_list_takes_json_and_the_table_keeps_its_columns_aligned() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = synced(dir.path()).await;
+    let (nmid, recipient) = first_message(&db);
+    ok(&mailtrail(
+        &db,
+        &["notes", "add", "--message", &nmid, "--bookmark", "seen"],
+    ));
+    ok(&mailtrail(
+        &db,
+        &[
+            "notes",
+            "add",
+            "--message",
+            &nmid,
+            "--recipient",
+            &recipient,
+            "clicked",
+        ],
+    ));
+    assert_eq!(
+        notes_json(&db, &["notes", "list", "--json"]),
+        notes_json(&db, &["notes", "--json"])
+    );
+
+    // Not a terminal: full values, every column starting where its header does.
+    let table = ok(&mailtrail(&db, &["notes", "list"]));
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 3, "{table}");
+    assert!(table.contains(&format!("{nmid} to {recipient}")), "{table}");
+    for (header, values) in [("AUTHOR", ["ana ", "ana "]), ("NOTE", ["seen", "clicked"])] {
+        let at = lines[0][..lines[0].find(header).unwrap()].chars().count();
+        for l in &lines[1..] {
+            let cell: String = l.chars().skip(at).collect();
+            assert!(
+                values.iter().any(|v| cell.starts_with(v)),
+                "{header} out of line in\n{table}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn without_user_or_logname_the_author_is_the_account_name() {
+    let Some(account) = Command::new("id")
+        .arg("-un")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    else {
+        return; // no account name to compare with
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = synced(dir.path()).await;
+    let (nmid, _) = first_message(&db);
+    let out = mailtrail_command(&db)
+        .env_remove("USER")
+        .env_remove("LOGNAME")
+        .env_remove("USERNAME")
+        .args(["notes", "add", "--message", &nmid, "--bookmark"])
+        .output()
+        .unwrap();
+    ok(&out);
+    let items = notes_json(&db, &["notes", "--json"]);
+    assert_eq!(items[0]["author"], account.as_str());
 }

@@ -731,9 +731,10 @@ fn a_bad_older_than_is_a_one_line_usage_error() {
         assert!(err.contains(says), "{arg}: {err}");
         assert!(!db.exists(), "a refused prune creates nothing");
     }
+    // A missing store is a store problem (exit 1), as in every other command.
     let out = mailtrail(&db, &["prune", "--older-than", "30d"]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("no store at"), "{err}");
     assert!(!db.exists(), "prune never creates a store");
 }

@@ -272,11 +272,174 @@ fn threats_come_highest_score_first_unless_sorted_by_time() {
         })
         .collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
-    assert!(scores.first() > scores.last(), "a set with one score proves nothing");
+    assert!(
+        scores.first() > scores.last(),
+        "a set with one score proves nothing"
+    );
 
     let by_time = rows(&["--sort", "time"]);
-    let times: Vec<&str> = by_time.iter().map(|r| r["time"].as_str().unwrap()).collect();
+    let times: Vec<&str> = by_time
+        .iter()
+        .map(|r| r["time"].as_str().unwrap())
+        .collect();
     assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
     assert_eq!(by_time.len(), by_score.len());
     assert_ne!(by_time, by_score, "the two orders differ on this data");
+}
+
+/// `mailtrail --db DB ARGS…` with no config, stdout to `stdout`.
+fn mailtrail(db: &Path, args: &[&str], stdout: std::process::Stdio) -> Output {
+    let home = db.parent().unwrap().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailtrail"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("MAILTRAIL_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .stdout(stdout)
+        .output()
+        .unwrap()
+}
+
+/// `mailtrail … | head -1`: a reader that goes away is no failure, for every command that
+/// writes results (here the reader is gone before the first write, so every write fails).
+#[test]
+fn a_closed_stdout_ends_every_command_quietly_with_success() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = synced_store(dir.path());
+    let cases: &[&[&str]] = &[
+        &["search", "", "--limit", "0"],
+        &["search", "", "--limit", "0", "--json"],
+        &["search", "", "--limit", "0", "--csv"],
+        &["search", "", "--limit", "0", "--ocsf"],
+        &["export"],
+        &["export", "--format", "json"],
+        &["query", "SELECT * FROM email_events"],
+        &["query", "--csv", "SELECT * FROM email_events"],
+    ];
+    for args in cases {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = mailtrail(&db, args, writer.into());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("Broken pipe"), "{args:?}: {err}");
+    }
+}
+
+/// A store that is missing, a directory, or not SQLite: exit 1 (a store problem, DESIGN §7),
+/// one line naming it and the fix, and nothing created or changed.
+#[test]
+fn store_problems_are_one_line_runtime_failures_for_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("none.db");
+    let folder = dir.path().join("somedir");
+    std::fs::create_dir(&folder).unwrap();
+    let text = dir.path().join("passwd");
+    let passwd = "root:x:0:0:root:/root:/bin/bash\n".repeat(8);
+    std::fs::write(&text, &passwd).unwrap();
+    let commands: &[&[&str]] = &[
+        &["search", "x"],
+        &["query", "SELECT 1"],
+        &["export"],
+        &["status"],
+        &["prune"],
+        &["prune", "--dry-run"],
+    ];
+    let stores: &[(&Path, &str)] = &[
+        (
+            &missing,
+            "no store at {}; run `mailtrail sync` (or `mailtrail demo`) first",
+        ),
+        (
+            &folder,
+            "{} is a directory, not a store; fix: point --db (or [store] path) at a file",
+        ),
+        (&text, "{} is not a SQLite database; fix:"),
+    ];
+    for (db, expected) in stores {
+        let expected = expected.replace("{}", &db.display().to_string());
+        for args in commands {
+            let out = mailtrail(db, args, std::process::Stdio::piped());
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{db:?} {args:?}: {err}");
+            assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+            assert!(
+                err.contains(&expected),
+                "{args:?}: expected {expected:?} in {err}"
+            );
+            assert!(
+                !err.contains("damaged") && !err.contains("disk I/O"),
+                "{err}"
+            );
+        }
+    }
+    assert!(!missing.exists(), "nothing created");
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0);
+    assert_eq!(std::fs::read_to_string(&text).unwrap(), passwd);
+}
+
+/// A store holding only imported rows: `status` lists its tenant with the rows counted and
+/// says the data was imported, instead of asking for `mailtrail init`.
+#[test]
+fn status_lists_tenants_that_have_only_imported_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("imported.db");
+    let csv = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import/good.csv");
+    let args = ["import", "--tenant", "case-42", csv.to_str().unwrap()];
+    let out = mailtrail(&db, &args, std::process::Stdio::piped());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = mailtrail(&db, &["status"], std::process::Stdio::piped());
+    let text = stdout(&out);
+    let activity = text
+        .lines()
+        .find(|l| l.starts_with("case-42") && l.contains("activity"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        activity.contains("NEVER RUN") && activity.contains(" 2 "),
+        "{text}"
+    );
+    assert!(text.contains("case-42: only imported data"), "{text}");
+}
+
+/// `query --limit 0` means no limit (as in `search`); a negated search term outside quotes
+/// gets the fix "quote the filter", not clap's `-- -s`.
+#[test]
+fn limit_zero_is_no_limit_and_an_unquoted_negation_is_told_to_quote() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = synced_store(dir.path());
+    let out = mailtrail(
+        &db,
+        &["query", "--limit", "0", "SELECT * FROM email_events"],
+        std::process::Stdio::piped(),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        !err.contains("more rows not shown") && !err.starts_with("0 rows"),
+        "{err}"
+    );
+    let rows = stdout(&out).lines().count() - 2; // header and rule
+    assert_eq!(err.trim(), format!("{rows} rows"));
+    assert!(rows > 100, "{rows}");
+
+    let out = search(&db, &["invoice", "-status:resolved", "--limit", "5"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("quoted filter: mailtrail search 'invoice -status:resolved'"),
+        "{err}"
+    );
+    assert!(!err.contains("-- -s"), "{err}");
 }

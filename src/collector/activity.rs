@@ -22,6 +22,11 @@ const MAX_WINDOW_NS: i64 = 86_400 * 1_000_000_000;
 /// A failing window is split down to this size before it is recorded as a gap.
 const MIN_WINDOW_NS: i64 = 5 * 60 * 1_000_000_000;
 const START_WINDOW_NS: i64 = 6 * 3_600 * 1_000_000_000;
+/// The rows a window aims at. A window is held in memory twice over (fetched, then mapped) while
+/// the one before it is written, so its size in rows — not in time — bounds the sync's memory:
+/// windows shrink on a dense tenant and grow on a quiet one (up to [`MAX_WINDOW_NS`]). One
+/// response can still bring up to [`ROW_CAP`] rows, after which the next window is cut down.
+const WINDOW_ROWS: usize = 8_000;
 
 /// The EmailEvents columns mailtrail asks for (GRAPH.md §5), in this order.
 pub const COLUMNS: &[&str] = &[
@@ -340,10 +345,8 @@ async fn windows(
                 writing
                     .start(report, ctx, tenant_id, rows, (from, to), fetch_secs)
                     .await?;
+                len = next_window_len(to - from, n);
                 from = to;
-                if n < ROW_CAP / 4 {
-                    len = (len * 2).min(MAX_WINDOW_NS);
-                }
             }
             Err(e) if window_specific(&e) && to - from > MIN_WINDOW_NS => {
                 tracing::info!(
@@ -378,6 +381,19 @@ async fn windows(
         }
     }
     Ok(())
+}
+
+/// The length of the next window after one of `len` brought `rows`: about [`WINDOW_ROWS`] at
+/// the density just seen, doubling at most, between one second and [`MAX_WINDOW_NS`].
+fn next_window_len(len: i64, rows: usize) -> i64 {
+    let next = if rows > WINDOW_ROWS {
+        (len as i128 * WINDOW_ROWS as i128 / rows as i128) as i64
+    } else if rows < WINDOW_ROWS / 2 {
+        len.saturating_mul(2)
+    } else {
+        len
+    };
+    next.clamp(1_000_000_000, MAX_WINDOW_NS)
 }
 
 /// Fetches a whole (gap) window, splitting at the cap, and stores it without moving the
@@ -428,6 +444,19 @@ async fn fill(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn windows_are_sized_by_rows_not_by_the_backfill() {
+        let hour = 3_600 * 1_000_000_000;
+        // A dense hour: the next window holds about WINDOW_ROWS rows.
+        assert_eq!(next_window_len(hour, 4 * WINDOW_ROWS), hour / 4);
+        // A quiet one grows, but never past a day.
+        assert_eq!(next_window_len(hour, 10), 2 * hour);
+        assert_eq!(next_window_len(MAX_WINDOW_NS, 0), MAX_WINDOW_NS);
+        // Within range: unchanged. Never below a second.
+        assert_eq!(next_window_len(hour, WINDOW_ROWS), hour);
+        assert_eq!(next_window_len(1_000_000_000, ROW_CAP), 1_000_000_000);
+    }
 
     #[test]
     fn the_window_query_has_the_design_shape() {

@@ -82,7 +82,13 @@ impl ImportReport {
             None => clean(&self.tenant),
         };
         out.push_str(&format!("{verb} as tenant {tenant}:\n"));
-        let mut total = FileReport::default();
+        let mut total = FileReport {
+            kind: self.files.first().and_then(|f| f.kind),
+            ..FileReport::default()
+        };
+        if self.files.iter().any(|f| f.kind != total.kind) {
+            total.kind = None;
+        }
         for f in &self.files {
             out.push_str(&format!(
                 "  {}: {}, {}\n",
@@ -95,8 +101,8 @@ impl ImportReport {
             total.outcome.add(&f.outcome);
         }
         out.push_str(&format!(
-            "total: {} file(s), {} in {:.1} s\n",
-            self.files.len(),
+            "total: {}, {} in {:.1} s\n",
+            plural(self.files.len() as u64, "file", "files"),
             counts(&total, self.dry_run),
             self.seconds
         ));
@@ -104,13 +110,21 @@ impl ImportReport {
     }
 }
 
+/// "1 alert", "2 alerts".
+fn plural(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 fn counts(f: &FileReport, dry_run: bool) -> String {
-    let what = match f.kind {
-        Some(Kind::Alerts) => "alerts",
-        Some(Kind::EmailEvents) => "email events",
-        None => "records",
+    let mut s = match f.kind {
+        Some(Kind::Alerts) => plural(f.records, "alert", "alerts"),
+        Some(Kind::EmailEvents) => plural(f.records, "email event", "email events"),
+        None => plural(f.records, "record", "records"),
     };
-    let mut s = format!("{} {what}", f.records);
     if !dry_run {
         let o = &f.outcome;
         s.push_str(&format!(
@@ -266,6 +280,7 @@ struct Checker<'s> {
 
 impl read::RecordSink for Checker<'_> {
     fn alert(&mut self, raw: Box<RawValue>) -> Result<(), String> {
+        not_an_object(&raw, "an alerts_v2 alert")?;
         let a: AlertCheck<'_> =
             serde_json::from_str(raw.get()).map_err(|e| format!("not an alerts_v2 alert: {e}"))?;
         if present(&a.id).is_none() {
@@ -298,6 +313,7 @@ impl read::RecordSink for Checker<'_> {
     }
 
     fn email_event(&mut self, raw: Box<RawValue>) -> Result<(), String> {
+        not_an_object(&raw, "an EmailEvents row")?;
         let r: RowCheck<'_> =
             serde_json::from_str(raw.get()).map_err(|e| format!("not an EmailEvents row: {e}"))?;
         for (name, value) in [
@@ -329,6 +345,20 @@ impl read::RecordSink for Checker<'_> {
     }
 }
 
+/// Refuses a record that is not a JSON object, in the user's terms (serde would name the
+/// internal type it expected).
+fn not_an_object(raw: &RawValue, what: &str) -> Result<(), String> {
+    let found = match raw.get().as_bytes().first() {
+        Some(b'{') => return Ok(()),
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    };
+    Err(format!("{what} is a JSON object, not {found}"))
+}
+
 /// A file's identity between the two passes: it must not change in between.
 fn fingerprint(path: &Path) -> Option<(u64, SystemTime)> {
     let m = std::fs::metadata(path).ok()?;
@@ -337,6 +367,11 @@ fn fingerprint(path: &Path) -> Option<(u64, SystemTime)> {
 
 fn open(path: &Path) -> Result<BufReader<std::fs::File>, Failure> {
     let shown = clean(&path.display().to_string());
+    if path.as_os_str() == "-" {
+        return Err(Failure::usage(
+            "import: cannot read from stdin (`-`): every file is read twice, once to check it and once to store it; fix: save the data to a file and import that",
+        ));
+    }
     if path.is_dir() {
         return Err(Failure::usage(format!(
             "import: {shown} is a directory; fix: name the files to import"
@@ -513,6 +548,13 @@ pub fn import(
         });
     }
 
+    let skipped: u64 = files.iter().map(|f| f.skipped_not_mdo).sum();
+    if skipped > 0 && files.iter().all(|f| f.records == 0) {
+        return Err(Failure::usage(format!(
+            "import: {} skipped: not Defender for Office 365 (serviceSource {MDO_SOURCE}), which a sync leaves out too; nothing to import",
+            plural(skipped, "alert was", "alerts were")
+        )));
+    }
     // An existing store says which names it knows; a new one is created only once the
     // tenant is settled, so a refused import leaves no file behind.
     let mut store = if store_path.exists() {

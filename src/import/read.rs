@@ -162,6 +162,28 @@ pub trait RecordSink {
     fn email_event(&mut self, raw: Box<RawValue>) -> Result<(), String>;
 }
 
+/// What an import accepts, as the fix for a file that is none of it.
+const ACCEPTED: &str =
+    "give an alerts_v2 response, a runHuntingQuery response or an EmailEvents CSV export";
+
+/// The JSON shapes an import accepts, for a JSON value that is none of them.
+const JSON_SHAPES: &str = "an alerts_v2 page ({\"value\": [alerts]}), one alert (an object with \"id\"), an array of alerts, NDJSON of those, or a runHuntingQuery response ({\"schema\": …, \"results\": […]})";
+
+/// Keys that mark an object as an alert (one with faults of its own) rather than as JSON of
+/// another kind.
+const ALERT_KEYS: &[&str] = &[
+    "id",
+    "lastUpdateDateTime",
+    "createdDateTime",
+    "serviceSource",
+    "detectionSource",
+    "title",
+    "severity",
+    "status",
+    "evidence",
+    "tenantId",
+];
+
 /// Reads a whole file into `sink`, returning how it was shaped.
 pub fn read<R: BufRead>(mut input: R, sink: &mut dyn RecordSink) -> Result<Shape, Refusal> {
     let first = loop {
@@ -169,13 +191,23 @@ pub fn read<R: BufRead>(mut input: R, sink: &mut dyn RecordSink) -> Result<Shape
             .fill_buf()
             .map_err(|e| Refusal::whole(format!("cannot read it: {e}")))?;
         if buf.is_empty() {
-            return Err(Refusal::whole(
-                "the file is empty; fix: give an alerts_v2 response, a runHuntingQuery response or an EmailEvents CSV export",
-            ));
+            return Err(Refusal::whole(format!(
+                "the file is empty; fix: {ACCEPTED}"
+            )));
         }
         if buf.starts_with(b"\xEF\xBB\xBF") {
             input.consume(3);
             continue;
+        }
+        // Control bytes (a PNG, a zip, an xlsx) mean no text at all, whatever the encoding.
+        if buf
+            .iter()
+            .take(4096)
+            .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c))
+        {
+            return Err(Refusal::whole(format!(
+                "not a JSON or CSV file (binary data); fix: {ACCEPTED}"
+            )));
         }
         match buf.iter().position(|b| !b.is_ascii_whitespace()) {
             Some(i) => break buf[i],
@@ -312,10 +344,11 @@ impl<'de> Visitor<'de> for TopLevel<'_, '_> {
             Some(Kind::EmailEvents) => state.shape.hunting += 1,
             None => {
                 state.kind(Kind::Alerts).map_err(de::Error::custom)?;
-                if fields.is_empty() {
-                    return Err(de::Error::custom(
-                        "an empty object is not an alert, an alerts_v2 page or a hunting response",
-                    ));
+                // Not one key of an alert: the object is something else altogether.
+                if !fields.iter().any(|(k, _)| ALERT_KEYS.contains(&k.as_str())) {
+                    return Err(de::Error::custom(format!(
+                        "this JSON object is none of the accepted shapes: {JSON_SHAPES}"
+                    )));
                 }
                 state.shape.single_alerts += 1;
                 let mut text = String::from("{");

@@ -284,7 +284,7 @@ fn write_json(found: &Found, out: &mut dyn Write) -> std::io::Result<()> {
 /// state (as `mailtrail export` writes it), each message's Email Activity.
 fn write_ocsf(store: &Store, found: &Found, out: &mut dyn Write) -> Result<(), Failure> {
     let db = |e: rusqlite::Error| Failure::from(store.err(e));
-    let io = |e: std::io::Error| Failure::runtime(format!("cannot write the results: {e}"));
+    let io = |e: std::io::Error| Failure::output("the results", e);
     let mut finding = store
         .conn()
         .prepare(
@@ -343,34 +343,220 @@ fn fit(text: &str, width: usize) -> String {
     cut
 }
 
-/// Rows of cells printed in aligned columns; the last column is never padded or cut.
-fn table(
-    header: &[&str],
-    widths: &[usize],
+/// One column of a table: its header, its full width, and how it gives way on a narrow
+/// terminal.
+#[derive(Debug, Clone, Copy)]
+struct Column {
+    header: &'static str,
+    /// The width without a terminal to fit (0: the last column, never padded).
+    width: usize,
+    /// Cut (with `…`) down to this many characters before any column is dropped; `None`: kept
+    /// whole (a score, a time, an id users copy).
+    shrinks_to: Option<usize>,
+    /// Dropped when cutting is not enough, lowest rank first; `None`: always shown.
+    drop_rank: Option<u8>,
+}
+
+const GAP: usize = 2;
+
+/// The columns to print and their widths: the full layout without a `terminal` width; on a
+/// terminal, columns as wide as their widest cell, then the cuttable ones cut, then the
+/// lower-value ones dropped, until a line fits (if the kept columns alone are wider, they
+/// are printed whole).
+fn layout(
+    columns: &[Column],
     rows: &[Vec<String>],
+    terminal: Option<usize>,
+) -> Vec<(usize, usize)> {
+    let last = columns.len() - 1;
+    let Some(max) = terminal else {
+        return columns.iter().map(|c| c.width).enumerate().collect();
+    };
+    let widest = |i: usize| {
+        rows.iter()
+            .map(|r| clean(&r[i]).chars().count())
+            .chain([columns[i].header.chars().count()])
+            .max()
+            .unwrap_or(0)
+    };
+    let mut widths: Vec<(usize, usize)> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            (
+                i,
+                if i == last {
+                    widest(i)
+                } else {
+                    widest(i).min(c.width)
+                },
+            )
+        })
+        .collect();
+    let total =
+        |w: &[(usize, usize)]| w.iter().map(|&(_, n)| n).sum::<usize>() + GAP * (w.len() - 1);
+    loop {
+        let mut over = total(&widths).saturating_sub(max);
+        if over == 0 {
+            return widths;
+        }
+        // Cut the widest cuttable column first, one step at a time, to spread the cuts.
+        while over > 0 {
+            let candidate = widths
+                .iter_mut()
+                .filter(|(i, n)| columns[*i].shrinks_to.is_some_and(|min| *n > min))
+                .max_by_key(|(_, n)| *n);
+            let Some((_, n)) = candidate else { break };
+            *n -= 1;
+            over -= 1;
+        }
+        if over == 0 {
+            return widths;
+        }
+        // Still too wide: give the cut columns their room back and drop the lowest-value one.
+        let Some(drop) = widths
+            .iter()
+            .filter_map(|&(i, _)| columns[i].drop_rank.map(|r| (r, i)))
+            .min()
+            .map(|(_, i)| i)
+        else {
+            return widths;
+        };
+        widths.retain(|&(i, _)| i != drop);
+        for (i, n) in widths.iter_mut() {
+            if *i != last {
+                *n = widest(*i).min(columns[*i].width);
+            }
+        }
+    }
+}
+
+/// Rows of cells printed in aligned columns laid out by [`layout`]; the last column is never
+/// padded, and cut only when it may shrink.
+fn table(
+    columns: &[Column],
+    rows: &[Vec<String>],
+    terminal: Option<usize>,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    let mut line = |cells: Vec<String>| -> std::io::Result<()> {
-        let last = cells.len().saturating_sub(1);
+    let last = columns.len() - 1;
+    let widths = layout(columns, rows, terminal);
+    let mut line = |cells: &[String]| -> std::io::Result<()> {
         let mut s = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            if i == last {
-                s.push_str(&clean(cell));
-            } else {
-                let cell = fit(cell, widths[i]);
-                let pad = widths[i].saturating_sub(cell.chars().count());
-                s.push_str(&cell);
-                s.push_str(&" ".repeat(pad + 2));
+        for (n, &(i, width)) in widths.iter().enumerate() {
+            if i == last && (terminal.is_none() || columns[i].shrinks_to.is_none()) {
+                s.push_str(&clean(&cells[i]));
+                continue;
+            }
+            let cell = fit(&cells[i], width);
+            s.push_str(&cell);
+            if n + 1 < widths.len() {
+                let pad = width.saturating_sub(cell.chars().count());
+                s.push_str(&" ".repeat(pad + GAP));
             }
         }
         writeln!(out, "{}", s.trim_end())
     };
-    line(header.iter().map(|h| h.to_uppercase()).collect())?;
+    let header: Vec<String> = columns.iter().map(|c| c.header.to_uppercase()).collect();
+    line(&header)?;
     for r in rows {
-        line(r.clone())?;
+        line(r)?;
     }
     Ok(())
 }
+
+/// The threat table's columns: the score, the sender and title (cut first) and the whole id
+/// stay; the delivery, severity, status and time go first on a narrow terminal.
+const THREAT_COLUMNS: &[Column] = &[
+    Column {
+        header: "score",
+        width: 5,
+        shrinks_to: None,
+        drop_rank: None,
+    },
+    Column {
+        header: "created (UTC)",
+        width: 16,
+        shrinks_to: None,
+        drop_rank: Some(3),
+    },
+    Column {
+        header: "severity",
+        width: 13,
+        shrinks_to: None,
+        drop_rank: Some(1),
+    },
+    Column {
+        header: "status",
+        width: 10,
+        shrinks_to: None,
+        drop_rank: Some(2),
+    },
+    Column {
+        header: "delivery",
+        width: 9,
+        shrinks_to: None,
+        drop_rank: Some(0),
+    },
+    Column {
+        header: "sender",
+        width: 32,
+        shrinks_to: Some(12),
+        drop_rank: None,
+    },
+    Column {
+        header: "title",
+        width: 40,
+        shrinks_to: Some(16),
+        drop_rank: None,
+    },
+    Column {
+        header: "id",
+        width: 0,
+        shrinks_to: None,
+        drop_rank: None,
+    },
+];
+
+/// The message table's columns: time, sender, recipient and subject stay (cut to fit).
+const MESSAGE_COLUMNS: &[Column] = &[
+    Column {
+        header: "time (UTC)",
+        width: 16,
+        shrinks_to: None,
+        drop_rank: None,
+    },
+    Column {
+        header: "sender",
+        width: 30,
+        shrinks_to: Some(14),
+        drop_rank: None,
+    },
+    Column {
+        header: "recipient",
+        width: 26,
+        shrinks_to: Some(14),
+        drop_rank: None,
+    },
+    Column {
+        header: "delivery",
+        width: 22,
+        shrinks_to: Some(12),
+        drop_rank: Some(1),
+    },
+    Column {
+        header: "threats",
+        width: 12,
+        shrinks_to: None,
+        drop_rank: Some(0),
+    },
+    Column {
+        header: "subject",
+        width: 0,
+        shrinks_to: Some(16),
+        drop_rank: None,
+    },
+];
 
 fn footer(noun: &str, order: &str, shown: usize, count: Count) -> String {
     let total = if count.capped {
@@ -397,9 +583,10 @@ fn write_table(
     now_ms: i64,
     found: &Found,
     (threats, order, messages): (bool, ThreatOrder, bool),
+    terminal: Option<usize>,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
-    let io = |e: std::io::Error| Failure::runtime(format!("cannot write the results: {e}"));
+    let io = |e: std::io::Error| Failure::output("the results", e);
     let opt = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".into());
     if threats {
         let rows: Vec<Vec<String>> = found
@@ -418,22 +605,7 @@ fn write_table(
                 ]
             })
             .collect();
-        table(
-            &[
-                "score",
-                "created (UTC)",
-                "severity",
-                "status",
-                "delivery",
-                "sender",
-                "title",
-                "id",
-            ],
-            &[5, 16, 13, 10, 9, 32, 40, 0],
-            &rows,
-            out,
-        )
-        .map_err(io)?;
+        table(THREAT_COLUMNS, &rows, terminal, out).map_err(io)?;
         let count = store.threat_count(query, now_ms, COUNT_CAP)?;
         let order = if order == ThreatOrder::BY_SCORE {
             "highest score first"
@@ -460,20 +632,7 @@ fn write_table(
                 ]
             })
             .collect();
-        table(
-            &[
-                "time (UTC)",
-                "sender",
-                "recipient",
-                "delivery",
-                "threats",
-                "subject",
-            ],
-            &[16, 30, 26, 22, 12, 0],
-            &rows,
-            out,
-        )
-        .map_err(io)?;
+        table(MESSAGE_COLUMNS, &rows, terminal, out).map_err(io)?;
         let count = store.event_count(query, now_ms, COUNT_CAP)?;
         writeln!(
             out,
@@ -507,7 +666,7 @@ pub fn run(global: &GlobalOpts, args: &SearchArgs) -> Result<(), Failure> {
     )?;
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let io = |e: std::io::Error| Failure::runtime(format!("cannot write the results: {e}"));
+    let io = |e: std::io::Error| Failure::output("the results", e);
     match args.format() {
         SearchFormat::Table => write_table(
             &store,
@@ -515,6 +674,7 @@ pub fn run(global: &GlobalOpts, args: &SearchArgs) -> Result<(), Failure> {
             now_ms,
             &found,
             (threats, order, messages),
+            crate::terminal::stdout_width(),
             &mut out,
         )?,
         SearchFormat::Json => write_json(&found, &mut out).map_err(io)?,
@@ -556,6 +716,92 @@ mod tests {
             "{}",
             f.message
         );
+    }
+
+    fn lines(columns: &[Column], rows: &[Vec<String>], terminal: Option<usize>) -> Vec<String> {
+        let mut out = Vec::new();
+        table(columns, rows, terminal, &mut out).unwrap();
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect()
+    }
+
+    fn threat_row(sender: &str, title: &str, id: &str) -> Vec<String> {
+        [
+            "87",
+            "2026-11-20 10:00",
+            "high",
+            "new",
+            "inbox",
+            sender,
+            title,
+            id,
+        ]
+        .map(String::from)
+        .to_vec()
+    }
+
+    #[test]
+    fn a_table_fits_the_terminal_keeping_the_score_and_the_whole_id() {
+        let id = "da638412345678901234_-1234567890";
+        let rows = vec![
+            threat_row(
+                "payroll-notifications@relecloud-shipping.example.org",
+                "Email messages containing malicious URL removed after delivery",
+                id,
+            ),
+            threat_row("a@b.example", "Short", "da1"),
+        ];
+        let wide = lines(THREAT_COLUMNS, &rows, None);
+        assert!(
+            wide[1].chars().count() > 140,
+            "no terminal: the full layout"
+        );
+        for width in [80, 100, 120] {
+            let narrow = lines(THREAT_COLUMNS, &rows, Some(width));
+            for l in &narrow {
+                assert!(l.chars().count() <= width, "{width}: {l:?}");
+            }
+            assert!(narrow[0].starts_with("SCORE"), "{narrow:?}");
+            assert!(
+                narrow[1].starts_with("87 ") && narrow[1].ends_with(id),
+                "{narrow:?}"
+            );
+            assert!(
+                narrow[1].contains('…'),
+                "the sender or title is cut: {narrow:?}"
+            );
+        }
+        // At 80 columns the lowest-value column (delivery) goes first; the sender stays.
+        let narrow = lines(THREAT_COLUMNS, &rows, Some(80));
+        assert!(
+            !narrow[0].contains("DELIVERY") && narrow[0].contains("SENDER"),
+            "{narrow:?}"
+        );
+        // Wide enough: nothing is dropped, and nothing is wider than without a terminal.
+        let roomy = lines(THREAT_COLUMNS, &rows, Some(300));
+        assert_eq!(roomy[0].split_whitespace().count(), 9, "{roomy:?}");
+        assert!(
+            roomy[1].chars().count() <= wide[1].chars().count(),
+            "{roomy:?}"
+        );
+        assert!(roomy[1].ends_with(id), "{roomy:?}");
+
+        let message = [
+            "2026-11-20 10:00",
+            "payroll-notifications@relecloud-shipping.example.org",
+            "megan.bowen@contoso.example",
+            "Delivered / Inbox",
+            "Phish",
+            "Your invoice INV-2026-0042 is overdue: pay today to avoid suspension",
+        ]
+        .map(String::from)
+        .to_vec();
+        for l in lines(MESSAGE_COLUMNS, &[message], Some(80)) {
+            assert!(l.chars().count() <= 80, "{l:?}");
+        }
     }
 
     #[test]

@@ -43,6 +43,12 @@ pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
 /// Why a store cannot be used, each with its fix.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    #[error("no store at {path}; run `mailtrail sync` (or `mailtrail demo`) first")]
+    Missing { path: String },
+    #[error(
+        "{path} is a directory, not a store; fix: point --db (or [store] path) at a file, e.g. {path}/mailtrail.db"
+    )]
+    Directory { path: String },
     #[error(
         "{path} is not a SQLite database; fix: point --db (or [store] path) at a mailtrail store or a new file name (the file was left untouched)"
     )]
@@ -117,6 +123,21 @@ fn sqlite_err(path: &Path, e: rusqlite::Error) -> StoreError {
     }
 }
 
+/// Refuses a non-empty file that does not start with SQLite's header, before SQLite reads
+/// (and would call it damaged) or writes anything.
+fn check_header(mut file: std::fs::File, shown: &str) -> Result<(), StoreError> {
+    let mut header = [0u8; 16];
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if len > 0
+        && (len < 100 || file.read_exact(&mut header).is_err() || &header != b"SQLite format 3\0")
+    {
+        return Err(StoreError::NotSqlite {
+            path: shown.to_string(),
+        });
+    }
+    Ok(())
+}
+
 /// Milliseconds since the epoch, now.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -150,9 +171,12 @@ impl Store {
             })?;
             let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
         }
+        if path.is_dir() {
+            return Err(StoreError::Directory { path: shown });
+        }
         // Create the file ourselves so it starts as 0600 (SQLite gives -wal and -shm the
         // main file's mode), and look at its header before SQLite may write anything.
-        let mut file = OpenOptions::new()
+        let file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
@@ -163,16 +187,7 @@ impl Store {
                 path: shown.clone(),
                 source,
             })?;
-        let mut header = [0u8; 16];
-        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-        if len > 0
-            && (len < 100
-                || file.read_exact(&mut header).is_err()
-                || &header != b"SQLite format 3\0")
-        {
-            return Err(StoreError::NotSqlite { path: shown });
-        }
-        drop(file);
+        check_header(file, &shown)?;
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -197,14 +212,16 @@ impl Store {
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
         let shown = path.display().to_string();
         if !path.exists() {
-            return Err(StoreError::Io {
-                path: shown,
-                source: std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    "no store here yet; run `mailtrail sync` (or `mailtrail demo`) first",
-                ),
-            });
+            return Err(StoreError::Missing { path: shown });
         }
+        if path.is_dir() {
+            return Err(StoreError::Directory { path: shown });
+        }
+        let file = std::fs::File::open(path).map_err(|source| StoreError::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        check_header(file, &shown)?;
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,

@@ -136,7 +136,8 @@ impl Mark {
 /// A change to one target's annotation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NoteChange {
-    /// Set or clear the bookmark. Clearing a message's bookmark clears it for every recipient.
+    /// Set or clear the bookmark. Clearing a whole message's bookmark clears it for every
+    /// recipient; clearing one recipient's leaves the whole message's as it is.
     Bookmark(bool),
     /// Replace the note text ("" removes it).
     Text(String),
@@ -149,13 +150,49 @@ pub enum NoteChange {
     Remove,
 }
 
-/// The OS user writing a note, best effort.
+/// The OS user writing a note, best effort: `$USER`, `$LOGNAME` (`%USERNAME%` on Windows),
+/// then the account name of the effective uid — a container's root often has no `$USER`.
 pub fn current_author() -> Option<String> {
+    author_from(
+        |k| std::env::var(k).ok(),
+        || {
+            let uid = effective_uid(&std::fs::read_to_string("/proc/self/status").ok()?)?;
+            account_name(&std::fs::read_to_string("/etc/passwd").ok()?, uid)
+        },
+    )
+}
+
+fn author_from(
+    env: impl Fn(&str) -> Option<String>,
+    account: impl FnOnce() -> Option<String>,
+) -> Option<String> {
     ["USER", "LOGNAME", "USERNAME"]
         .iter()
-        .filter_map(|k| std::env::var(k).ok())
+        .filter_map(|k| env(k))
         .map(|v| v.trim().to_string())
         .find(|v| !v.is_empty())
+        .or_else(account)
+}
+
+/// The effective uid from Linux's `/proc/self/status` (`Uid: real effective saved fs`).
+fn effective_uid(status: &str) -> Option<u32> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// The account name of `uid` in `/etc/passwd` (`name:password:uid:…`).
+fn account_name(passwd: &str, uid: u32) -> Option<String> {
+    passwd.lines().find_map(|l| {
+        let mut fields = l.split(':');
+        let name = fields.next()?.trim();
+        let found = fields.nth(1)?.parse::<u32>().ok()? == uid;
+        (found && !name.is_empty()).then(|| name.to_string())
+    })
 }
 
 /// Why a note could not be saved from the dashboard.
@@ -236,11 +273,21 @@ pub fn apply(
                 now_ms
             ],
         )?;
-        if bookmark == Some(false) && matches!(target, NoteTarget::Message { .. }) {
+        // Unbookmarking the whole message unbookmarks each recipient's copy too; one
+        // recipient's copy changes only itself.
+        if bookmark == Some(false)
+            && matches!(
+                target,
+                NoteTarget::Message {
+                    recipient: None,
+                    ..
+                }
+            )
+        {
             tx.execute(
-                "UPDATE notes SET bookmarked = 0, updated_ms = ?4
-                 WHERE tenant = ?1 AND kind = 'message' AND target = ?2 AND bookmarked AND recipient <> ?3",
-                params![target.tenant(), target.target(), target.recipient(), now_ms],
+                "UPDATE notes SET bookmarked = 0, updated_ms = ?3
+                 WHERE tenant = ?1 AND kind = 'message' AND target = ?2 AND bookmarked AND recipient <> ''",
+                params![target.tenant(), target.target(), now_ms],
             )?;
         }
         tx.execute(
@@ -492,6 +539,30 @@ impl Store {
         )
     }
 
+    /// The recipient address as stored for this message (email events first, then alert
+    /// evidence), matched without regard to case; None when no copy goes to it.
+    pub fn stored_recipient(
+        &self,
+        tenant: &str,
+        nmid: &str,
+        recipient: &str,
+    ) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT recipient FROM (
+                    SELECT 0 AS source, recipient FROM email_events
+                        WHERE tenant = ?1 AND network_message_id = ?2 AND recipient = ?3 COLLATE NOCASE
+                    UNION ALL
+                    SELECT 1, recipient FROM alert_evidence
+                        WHERE tenant = ?1 AND network_message_id = ?2 AND recipient = ?3 COLLATE NOCASE)
+                 ORDER BY source, recipient = ?3 DESC, recipient LIMIT 1",
+                params![tenant, nmid, recipient],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
     fn tenants_where(
         &self,
         sql: &str,
@@ -641,6 +712,49 @@ mod tests {
             "the bookmark-only recipient note went: {all:?}"
         );
         assert_eq!(Mark::of(&all, Some("bob@contoso.com")).symbols(), " ✎");
+    }
+
+    #[test]
+    fn unbookmarking_one_recipient_leaves_the_whole_message_and_the_others() {
+        let (_d, mut s) = store();
+        let at = |s: &mut Store, t: &NoteTarget, b: bool, ms: i64| {
+            apply(&mut s.conn, t, &NoteChange::Bookmark(b), None, ms).unwrap()
+        };
+        at(&mut s, &message(None), true, 1);
+        at(&mut s, &message(Some("eve@contoso.com")), true, 1);
+        at(&mut s, &message(Some("bob@contoso.com")), true, 1);
+        let all = at(&mut s, &message(Some("bob@contoso.com")), false, 2);
+        let whole = all.iter().find(|a| a.target == message(None)).unwrap();
+        assert!(whole.bookmarked, "{all:?}");
+        assert_eq!(whole.updated_ms, 1, "the whole message was not touched");
+        let eve = all
+            .iter()
+            .find(|a| a.target == message(Some("eve@contoso.com")))
+            .unwrap();
+        assert!(eve.bookmarked && eve.updated_ms == 1, "{all:?}");
+        assert_eq!(all.len(), 2, "bob's bookmark-only note went: {all:?}");
+    }
+
+    #[test]
+    fn the_author_falls_back_to_the_account_of_the_effective_uid() {
+        let status = "Name:\tmailtrail\nUid:\t1000\t0\t0\t0\nGid:\t0\t0\t0\t0\n";
+        let passwd = "root:x:0:0:root:/root:/bin/bash\nana:x:1000:1000::/home/ana:/bin/sh\n";
+        assert_eq!(effective_uid(status), Some(0));
+        assert_eq!(account_name(passwd, 0).as_deref(), Some("root"));
+        assert_eq!(account_name(passwd, 1000).as_deref(), Some("ana"));
+        assert_eq!(account_name(passwd, 7), None);
+        let no_env = |_: &str| None;
+        assert_eq!(
+            author_from(no_env, || account_name(passwd, 0)).as_deref(),
+            Some("root")
+        );
+        let logname = |k: &str| (k == "LOGNAME").then(|| "kenji".to_string());
+        assert_eq!(
+            author_from(logname, || Some("root".into())).as_deref(),
+            Some("kenji")
+        );
+        let blank_user = |k: &str| (k == "USER").then(|| " ".to_string());
+        assert_eq!(author_from(blank_user, || None), None);
     }
 
     #[test]

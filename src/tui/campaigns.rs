@@ -1,8 +1,11 @@
 //! The Campaigns view: suspicious messages grouped by sender domain, URL domain or normalised
 //! subject ([`crate::campaigns`]) over the 7 days up to the newest suspicious message, with a
 //! 24-hour window, the most delivered first — as the last sync's triage refresh left them
-//! (`triage_campaigns`), so the view reads a few hundred rows whatever the store's size. Enter shows the campaign's messages in the Activity view through a filter
-//! (`domain:x since:… until:…`), so every pivot from there still works.
+//! (`triage_campaigns`), so the view reads a few hundred rows whatever the store's size. Enter
+//! shows the campaign's messages in the Activity view through a filter
+//! ([`crate::campaigns::filter_of`]: `domain:x`, `urlhost:x` or the subject's words, with
+//! `since:… until:…`), so every pivot from there still works. The key tells campaigns apart:
+//! it keeps its width, the top subject takes what is left, and every cut ends in `…`.
 
 use crossterm::event::{KeyCode, KeyEvent, MouseEvent};
 use ratatui::Frame;
@@ -15,7 +18,7 @@ use super::component::{Component, Ctx, contains, navigation_key, wheel};
 use super::loader::{CampaignList, Loaded, Request};
 use super::text::{Theme, safe, thousands, time_short};
 use super::threats::list_click;
-use crate::campaigns::{Campaign, KeyType};
+use crate::campaigns::{Campaign, KeyType, fit};
 
 /// Campaigns listed at most.
 pub const LIMIT: usize = 500;
@@ -144,18 +147,17 @@ impl Component for CampaignsView {
 
     fn draw(&self, frame: &mut Frame, area: Rect) {
         let t = self.theme;
+        const PERIOD: &str = " in the 7 days to the newest message, 24h window";
         let note = match &self.list {
             Some(Ok(l)) => match l.scored_ms {
                 Some(_) if l.pending > 0 => format!(
-                    " 7 days to the newest message, 24h window · stale: {} alerts changed since; the next sync updates it ",
+                    "{PERIOD} · stale: {} alerts changed since; the next sync updates it ",
                     thousands(l.pending)
                 ),
-                Some(_) => {
-                    " 7 days to the newest message, 24h window · Enter: its messages ".into()
-                }
-                None => " not computed yet: run `mailtrail sync` ".into(),
+                Some(_) => format!("{PERIOD} · Enter: its messages "),
+                None => " · not computed yet: run `mailtrail sync` ".into(),
             },
-            _ => String::new(),
+            _ => " ".into(),
         };
         let block = Block::new().borders(Borders::TOP).title(Line::from(vec![
             Span::styled(" Campaigns ", t.header()),
@@ -177,10 +179,20 @@ impl Component for CampaignsView {
             frame.render_widget(Paragraph::new(line), inner);
             return;
         }
-        let narrow = area.width < 100;
+        // KEY, LAST SEEN, MSGS, RCPTS, DLVRD, ALRT and the spaces between the eight columns.
+        const FIXED: u16 = 4 + 11 + 5 + 6 + 5 + 4 + 7;
+        let room = usize::from(inner.width.saturating_sub(FIXED));
+        let key_len = self
+            .campaigns()
+            .iter()
+            .map(|c| safe(&c.key).chars().count())
+            .max()
+            .unwrap_or(0);
+        let key_w = key_len.clamp(5, room.max(5));
+        let subject_w = room.saturating_sub(key_w);
         let widths = [
             Constraint::Length(4),
-            Constraint::Length(if narrow { 20 } else { 28 }),
+            Constraint::Length(u16::try_from(key_w).unwrap_or(u16::MAX)),
             Constraint::Length(11),
             Constraint::Length(5),
             Constraint::Length(6),
@@ -212,7 +224,7 @@ impl Component for CampaignsView {
                 };
                 Row::new(vec![
                     Cell::from(kind),
-                    Cell::from(safe(&c.key)),
+                    Cell::from(fit(&safe(&c.key), key_w)),
                     Cell::from(time_short(c.last_seen_ms)),
                     Cell::from(format!("{:>5}", thousands(c.messages as i64))),
                     Cell::from(format!("{:>6}", thousands(c.recipients as i64))),
@@ -224,7 +236,10 @@ impl Component for CampaignsView {
                         },
                     ),
                     Cell::from(format!("{:>4}", c.alerts)),
-                    Cell::from(safe(c.top_subject.as_deref().unwrap_or("-"))),
+                    Cell::from(fit(
+                        &safe(c.top_subject.as_deref().unwrap_or("-")),
+                        subject_w,
+                    )),
                 ])
             });
         let table = Table::new(rows, widths)

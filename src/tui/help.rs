@@ -118,7 +118,7 @@ pub const HELP: &[HelpEntry] = &[
     entry!(
         Notes,
         "b",
-        "bookmark the threat or message (★), again to remove it",
+        "bookmark (★) the threat or message (all its recipients); toggles",
         [KeyCode::Char('b'), NONE]
     ),
     entry!(

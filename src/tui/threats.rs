@@ -562,6 +562,22 @@ fn triage_lines(t: Theme, triage: Option<&StoredScore>) -> Vec<Line<'static>> {
     out
 }
 
+/// What the delivery line counts, said outright: the recipients the alert's evidence names
+/// and the copies of the messages in EmailEvents (the triage reasons count the latter), which
+/// differ when the alert names only some recipients. The loader reads at most 500 copies.
+fn delivery_counts(evidence_recipients: i64, copies: usize) -> String {
+    let evidence = format!(
+        "{evidence_recipients} recipient{} in the alert",
+        if evidence_recipients == 1 { "" } else { "s" }
+    );
+    match copies {
+        0 => evidence,
+        1 => format!("{evidence}, 1 copy in email events"),
+        500.. => format!("{evidence}, {copies}+ copies in email events"),
+        n => format!("{evidence}, {n} copies in email events"),
+    }
+}
+
 fn detail_lines(t: Theme, d: &ThreatDetail) -> Vec<Line<'static>> {
     let r = &d.row;
     let mut out = vec![
@@ -589,7 +605,10 @@ fn detail_lines(t: Theme, d: &ThreatDetail) -> Vec<Line<'static>> {
                     Style::new()
                 },
             ),
-            Span::raw(format!(" · {} recipient(s)", r.recipients)),
+            Span::raw(format!(
+                " · {}",
+                delivery_counts(r.recipients, d.events.len())
+            )),
         ]),
     ];
     if r.sender.is_some() {
