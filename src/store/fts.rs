@@ -2,12 +2,12 @@
 //! matches decides how a list reaches them ([`TextAccess`]). The dashboard and
 //! `mailtrail search` build their conditions here; the SQL itself is [`crate::search`]'s.
 
-use rusqlite::params_from_iter;
+use rusqlite::{params, params_from_iter};
 
 use super::Store;
 use crate::search::{
-    Query, SqlWhere, Table, TextAccess, email_where_with, fts_exact, fts_params, fts_phrase,
-    threat_where_with,
+    Filter, Query, SqlWhere, Table, TextAccess, email_where_with, fts_exact, fts_params,
+    fts_phrase, threat_where_with,
 };
 
 /// Below this many matching rows a list starts from the matches and sorts them (a few
@@ -17,6 +17,10 @@ pub const LOOKUP_MAX: i64 = 10_000;
 /// How many of the newest rows tell whether a frequent word is in most rows: seeking each row
 /// of a walk pays only when at least half of them match.
 const DENSITY_SAMPLE: i64 = 1_000;
+
+/// Evidence rows per threat above which a word's evidence rows are likely to name more
+/// threats than a capped count needs.
+const EVIDENCE_PER_THREAT: i64 = 4;
 
 impl Store {
     /// How a list should reach the rows of `table` that `word` matches. Counting stops at
@@ -32,30 +36,21 @@ impl Store {
         // The exact phrase first: FTS5 streams it, while a prefix it merges in full (~100 ms
         // for a word in a million rows). What it matches, the prefix matches too.
         let exact = fts_exact(word);
-        let sql = format!(
-            "SELECT count(*) FROM (SELECT 1 FROM {own} WHERE {own} MATCH ?1 LIMIT {LOOKUP_MAX})"
-        );
-        let frequent = self
-            .conn
-            .prepare_cached(&sql)
-            .and_then(|mut s| s.query_row([&exact], |r| r.get::<_, i64>(0)))
-            .is_ok_and(|n| n >= LOOKUP_MAX);
-        if frequent {
+        if self.frequent_in(own, &exact) {
             // Dense among the newest rows (a list's first page): seek row by row.
-            let sql = format!(
-                "SELECT count(*) FROM {own} WHERE {own} MATCH ?1
-                 AND rowid > (SELECT max(rowid) FROM {own}) - {DENSITY_SAMPLE}"
-            );
-            let dense = self
-                .conn
-                .prepare_cached(&sql)
-                .and_then(|mut s| s.query_row([&exact], |r| r.get::<_, i64>(0)))
-                .is_ok_and(|n| n * 2 >= DENSITY_SAMPLE);
-            return if dense {
+            return if self.dense_in(own, &exact) {
                 TextAccess::Seek
             } else {
                 TextAccess::Scan
             };
+        }
+        // A threat's evidence is as much its text as its title: a word in most evidence rows
+        // (a tenant's domain) is sought evidence row by evidence row, never gathered.
+        if table == Table::Threats
+            && self.frequent_in("evidence_fts", &exact)
+            && self.dense_in("evidence_fts", &exact)
+        {
+            return TextAccess::Seek;
         }
         // The two indexes' own counts (no join to the rows): a bound on the rows that match.
         let sql = format!(
@@ -72,6 +67,85 @@ impl Store {
             Ok(n) if n < LOOKUP_MAX => TextAccess::Lookup,
             _ => TextAccess::Scan,
         }
+    }
+
+    /// Whether the exact phrase `exact` is in at least [`LOOKUP_MAX`] rows of the index `fts`.
+    fn frequent_in(&self, fts: &str, exact: &str) -> bool {
+        let sql = format!(
+            "SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH ?1 LIMIT {LOOKUP_MAX})"
+        );
+        self.conn
+            .prepare_cached(&sql)
+            .and_then(|mut s| s.query_row([exact], |r| r.get::<_, i64>(0)))
+            .is_ok_and(|n| n >= LOOKUP_MAX)
+    }
+
+    /// Whether `exact` is in at least half of the newest [`DENSITY_SAMPLE`] rows of `fts`.
+    fn dense_in(&self, fts: &str, exact: &str) -> bool {
+        let sql = format!(
+            "SELECT count(*) FROM {fts} WHERE {fts} MATCH ?1
+             AND rowid > (SELECT max(rowid) FROM {fts}) - {DENSITY_SAMPLE}"
+        );
+        self.conn
+            .prepare_cached(&sql)
+            .and_then(|mut s| s.query_row([exact], |r| r.get::<_, i64>(0)))
+            .is_ok_and(|n| n * 2 >= DENSITY_SAMPLE)
+    }
+
+    /// Whether more than `cap` rows of `table` match `query`, answered from the full-text
+    /// indexes alone when every term is a free-text word: the rows whose own text holds every
+    /// word exactly are a subset of the matches, so counting them (streamed, to `cap + 1`)
+    /// settles a capped count without testing any row. False when it does not settle it.
+    pub fn text_count_exceeds(&self, table: Table, query: &Query, cap: i64) -> bool {
+        let mut words = Vec::new();
+        for term in &query.terms {
+            match &term.filter {
+                Filter::Text(w) if !term.negated && fts_phrase(w).is_some() => {
+                    words.push(fts_exact(w));
+                }
+                _ => return false,
+            }
+        }
+        if words.is_empty() {
+            return false;
+        }
+        let all = words.join(" AND ");
+        let limit = cap.saturating_add(1);
+        let own = match table {
+            Table::Threats => "alert_fts",
+            Table::Emails => "email_fts",
+        };
+        let sql =
+            format!("SELECT count(*) FROM (SELECT 1 FROM {own} WHERE {own} MATCH ?1 LIMIT ?2)");
+        let count = |sql: &str| {
+            self.conn
+                .prepare_cached(sql)
+                .and_then(|mut s| s.query_row(params![all, limit], |r| r.get::<_, i64>(0)))
+                // On an error the list's own count reports it.
+                .unwrap_or(0)
+        };
+        if count(&sql) >= limit {
+            return true;
+        }
+        // A threat also matches through its evidence: the distinct alerts of evidence rows
+        // holding every word. Worth it only when those rows are many more than the cap (a
+        // threat has several evidence rows).
+        if table == Table::Threats {
+            let rows = format!(
+                "SELECT count(*) FROM (SELECT 1 FROM evidence_fts WHERE evidence_fts MATCH ?1
+                 LIMIT ?2 * {EVIDENCE_PER_THREAT})"
+            );
+            if count(&rows) >= limit * EVIDENCE_PER_THREAT {
+                let alerts = "SELECT count(*) FROM (SELECT DISTINCT t.rowid FROM evidence_fts f
+                     CROSS JOIN alert_evidence e ON e.rowid = f.rowid
+                     CROSS JOIN alerts t ON t.tenant = e.tenant AND t.id = e.alert_id
+                     WHERE evidence_fts MATCH ?1 LIMIT ?2)";
+                if count(alerts) >= limit {
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     /// Rebuilds the three full-text indexes from their rows: for after a full `VACUUM`, which
@@ -97,12 +171,33 @@ impl Store {
 
     /// The condition of `query` on `alerts AS a`, free text reached the fast way.
     pub fn threat_filter(&self, query: &Query, now_ms: i64) -> SqlWhere {
-        threat_where_with(query, now_ms, &|w| self.text_access(Table::Threats, w))
+        threat_where_with(query, now_ms, &|w| {
+            walkable(query, self.text_access(Table::Threats, w))
+        })
     }
 
     /// The condition of `query` on `email_events AS ev`, free text reached the fast way.
     pub fn email_filter(&self, query: &Query, now_ms: i64) -> SqlWhere {
-        email_where_with(query, now_ms, &|w| self.text_access(Table::Emails, w))
+        email_where_with(query, now_ms, &|w| {
+            walkable(query, self.text_access(Table::Emails, w))
+        })
+    }
+}
+
+/// [`TextAccess::Seek`] only when nothing but free text and time bounds narrows the list: then
+/// the list walks its time index and a page is found after a short walk. Another filter (a
+/// tenant, a sender…) may lead the planner to another index and a sort, and a per-row seek over
+/// every row of it costs tens of seconds at a million rows; gathering the set is bounded.
+fn walkable(query: &Query, access: TextAccess) -> TextAccess {
+    let only_text_and_time = query.terms.iter().all(|t| {
+        matches!(
+            t.filter,
+            Filter::Text(_) | Filter::Since(_) | Filter::Until(_)
+        )
+    });
+    match access {
+        TextAccess::Seek if !only_text_and_time => TextAccess::Scan,
+        other => other,
     }
 }
 
@@ -467,5 +562,30 @@ mod tests {
         // Frequent only as a prefix: the walk tests rows against the set.
         assert_eq!(s.text_access(Table::Emails, "dige"), TextAccess::Scan);
         assert_eq!(s.text_access(Table::Emails, "lunch"), TextAccess::Lookup);
+    }
+
+    #[test]
+    fn only_free_text_and_time_bounds_may_seek_row_by_row() {
+        for (query, seek) in [
+            ("digest", true),
+            ("digest since:7d until:1d", true),
+            ("digest -weekly", true),
+            ("digest tenant:contoso", false),
+            ("digest sender:a@x.com", false),
+            ("digest severity:high", false),
+        ] {
+            let q = parse(query).unwrap();
+            let expected = if seek {
+                TextAccess::Seek
+            } else {
+                TextAccess::Scan
+            };
+            assert_eq!(walkable(&q, TextAccess::Seek), expected, "{query}");
+            assert_eq!(
+                walkable(&q, TextAccess::Lookup),
+                TextAccess::Lookup,
+                "{query}"
+            );
+        }
     }
 }

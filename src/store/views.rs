@@ -20,7 +20,7 @@ use serde_json::Value as Json;
 use super::notes::{Annotation, Mark};
 use super::sync::{ACTIVITY, StreamStatus, THREATS};
 use super::{Store, StoreError};
-use crate::search::{Query, SqlWhere, email_where, threat_where};
+use crate::search::{Query, SqlWhere, Table, email_where, threat_where};
 
 /// The severity rank of an alert; the same expression is indexed (`alerts_tui_severity`), so
 /// keep the two identical.
@@ -434,6 +434,12 @@ impl Store {
 
     /// How many threats match (up to `cap`).
     pub fn threat_count(&self, query: &Query, now_ms: i64, cap: i64) -> Result<Count, StoreError> {
+        if self.text_count_exceeds(Table::Threats, query, cap) {
+            return Ok(Count {
+                n: cap,
+                capped: true,
+            });
+        }
         let w = self.threat_filter(query, now_ms);
         self.capped_count(&format!("alerts a WHERE {}", w.expr()), &w.params, cap)
     }
@@ -797,6 +803,12 @@ impl Store {
 
     /// How many email events match (up to `cap`).
     pub fn event_count(&self, query: &Query, now_ms: i64, cap: i64) -> Result<Count, StoreError> {
+        if self.text_count_exceeds(Table::Emails, query, cap) {
+            return Ok(Count {
+                n: cap,
+                capped: true,
+            });
+        }
         let w = self.email_filter(query, now_ms);
         self.capped_count(
             &format!("email_events ev WHERE {}", w.expr()),
