@@ -535,3 +535,58 @@ fn one_of_a_kind_is_counted_in_the_singular() {
     assert!(out.contains(": alert, 1 alert\n"), "{out}");
     assert!(out.contains("total: 1 file, 1 alert in"), "{out}");
 }
+
+/// A store failure midway (here a trigger standing in for a full disk, on the first row after
+/// a full batch of EmailEvents rows was written) stores nothing from the import: not the
+/// alerts of the file before, not the rows already written, not the tenant's name.
+#[test]
+fn a_store_failure_midway_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("f.db");
+    Store::open(&db)
+        .unwrap()
+        .conn()
+        .execute_batch(
+            "CREATE TRIGGER disk_full BEFORE INSERT ON email_events
+             WHEN NEW.network_message_id = 'poison'
+             BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END",
+        )
+        .unwrap();
+    let alerts = dir.path().join("alerts.ndjson");
+    let text = std::fs::read_to_string(fixture("partly_bad.ndjson")).unwrap();
+    std::fs::write(&alerts, text.lines().take(2).collect::<Vec<_>>().join("\n")).unwrap();
+    // More rows than one batch (10,000), the last one poisoned.
+    let mut csv = String::from("Timestamp,NetworkMessageId,RecipientEmailAddress\n");
+    for i in 0..10_050 {
+        csv.push_str(&format!(
+            "2026-11-20T10:00:00Z,0a1b2c3d-0000-0000-0000-{i:012},ann@contoso.com\n"
+        ));
+    }
+    csv.push_str("2026-11-20T10:00:00Z,poison,ann@contoso.com\n");
+    let rows = write(dir.path(), "rows.csv", &csv);
+
+    let req = ImportRequest {
+        files: vec![alerts, rows],
+        tenant: Some("case-42".into()),
+        dry_run: false,
+    };
+    let err = import(&db, &[], &req).unwrap_err();
+    assert_eq!(stored(&db), 0, "nothing from the import is stored");
+    assert_eq!(count(&db, "SELECT count(*) FROM ocsf_email"), 0);
+    assert_eq!(count(&db, "SELECT count(*) FROM ocsf_findings"), 0);
+    assert_eq!(count(&db, "SELECT count(*) FROM tenants"), 0);
+    // Reported as the store's failure, not as a file that changed.
+    assert!(
+        format!("{err:?}").contains("database or disk is full"),
+        "{err:?}"
+    );
+
+    // Without the fault the same import stores everything.
+    Store::open(&db)
+        .unwrap()
+        .conn()
+        .execute_batch("DROP TRIGGER disk_full")
+        .unwrap();
+    import(&db, &[], &req).unwrap();
+    assert_eq!(stored(&db), 2 + 2 + 10_051);
+}

@@ -4,9 +4,10 @@
 //!
 //! All or nothing for bad data: every file is read and checked in full first (streaming, so
 //! memory stays flat however large the file), and only when all of them pass are they read a
-//! second time and stored, in batches through [`Store::ingest_alerts`] and
-//! [`Store::ingest_email_events`]. A store failure in the middle (disk full) can leave earlier
-//! batches stored; importing again is safe, since the store de-duplicates.
+//! second time and stored, in batches through [`WriteTransaction::ingest_alerts`] and
+//! [`WriteTransaction::ingest_email_events`], all in one transaction committed at the end: a
+//! store failure in the middle (disk full) stores nothing. Importing again is safe, since the
+//! store de-duplicates.
 //!
 //! Import never moves a checkpoint, never opens or closes a gap and records no sync run:
 //! `status` keeps describing what `sync` collected.
@@ -25,14 +26,14 @@ use std::borrow::Cow;
 use crate::Failure;
 use crate::cli::{GlobalOpts, ImportArgs};
 use crate::collector::threats::MDO_SOURCE;
-use crate::store::Store;
 use crate::store::alerts::{PageOutcome, parse_graph_time};
 use crate::store::sync::Advance;
+use crate::store::{Store, WriteTransaction};
 use crate::terminal::clean;
 pub use read::{Kind, Refusal};
 
-/// Rows per store transaction: large enough for the parallel OCSF mapping to pay off, small
-/// enough to keep memory flat.
+/// Rows per batch handed to the store: large enough for the parallel OCSF mapping to pay off,
+/// small enough to keep memory flat.
 const ROW_BATCH: usize = 10_000;
 const ALERT_BATCH: usize = 1_000;
 
@@ -227,9 +228,9 @@ fn present<'s>(s: &'s Option<Cow<'_, str>>) -> Option<&'s str> {
     s.as_deref().filter(|v| !v.is_empty())
 }
 
-/// Where accepted records go in the second pass.
-struct Batches<'s> {
-    store: &'s mut Store,
+/// Where accepted records go in the second pass: all into one transaction.
+struct Batches<'s, 't> {
+    tx: &'s WriteTransaction<'t>,
     tenant: String,
     alerts: Vec<Box<RawValue>>,
     rows: Vec<Box<RawValue>>,
@@ -237,18 +238,18 @@ struct Batches<'s> {
     error: Option<crate::store::StoreError>,
 }
 
-impl Batches<'_> {
+impl Batches<'_, '_> {
     fn flush(&mut self) -> Result<(), String> {
         if !self.alerts.is_empty() {
             let r = self
-                .store
+                .tx
                 .ingest_alerts(&self.tenant, &self.alerts, Advance::No);
             self.alerts.clear();
             self.keep(r)?;
         }
         if !self.rows.is_empty() {
             let r = self
-                .store
+                .tx
                 .ingest_email_events(&self.tenant, &self.rows, Advance::No, None);
             self.rows.clear();
             self.keep(r)?;
@@ -271,14 +272,14 @@ impl Batches<'_> {
 }
 
 /// Checks each record (both passes) and, in the second, hands it to the store in batches.
-struct Checker<'s> {
+struct Checker<'s, 't> {
     records: u64,
     skipped_not_mdo: u64,
     tenant_ids: BTreeSet<String>,
-    batches: Option<Batches<'s>>,
+    batches: Option<Batches<'s, 't>>,
 }
 
-impl read::RecordSink for Checker<'_> {
+impl read::RecordSink for Checker<'_, '_> {
     fn alert(&mut self, raw: Box<RawValue>) -> Result<(), String> {
         not_an_object(&raw, "an alerts_v2 alert")?;
         let a: AlertCheck<'_> =
@@ -587,13 +588,15 @@ pub fn import(
         Some(s) => s,
         None => store.insert(Store::open(store_path)?),
     };
+    // Pass 2: the same reading, now into the store, in one transaction: a failure anywhere
+    // (a full disk, a file changed since pass 1) rolls back everything, the tenant's
+    // registration included. Batches still go to SQLite as they fill, so memory stays flat.
+    let tx = store.begin_write()?;
     if tenant.register
         && let Some(id) = &tenant.tenant_id
     {
-        store.register_tenant(&tenant.name, id)?;
+        tx.register_tenant(&tenant.name, id)?;
     }
-
-    // Pass 2: the same reading, now into the store.
     for (file, print) in report.files.iter_mut().zip(&prints) {
         let path = file.path.clone();
         let changed = || {
@@ -610,7 +613,7 @@ pub fn import(
             skipped_not_mdo: 0,
             tenant_ids: BTreeSet::new(),
             batches: Some(Batches {
-                store: &mut *store,
+                tx: &tx,
                 tenant: tenant.name.clone(),
                 alerts: Vec::new(),
                 rows: Vec::new(),
@@ -624,12 +627,15 @@ pub fn import(
             return Err(e.into());
         }
         read.map_err(|_| changed())?;
-        batches.flush().map_err(|_| changed())?;
+        // A failing flush is the store's failure, reported as such (not as a changed file).
+        let flushed = batches.flush();
         if let Some(e) = batches.error.take() {
             return Err(e.into());
         }
+        flushed.map_err(|_| changed())?;
         file.outcome = batches.outcome;
     }
+    tx.commit()?;
     // As after a sync: re-score what changed; a failure only leaves the scores stale.
     match crate::triage::refresh(store, crate::triage::Scope::Changed) {
         Ok(r) => tracing::info!("triage: scored {} alerts after the import", r.alerts),

@@ -5,12 +5,14 @@
 
 use std::borrow::Cow;
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::sync::{Advance, write_checkpoint};
-use super::{Store, StoreError, now_ms};
+use super::{Store, StoreError, WriteTransaction, now_ms};
 
 /// What storing one page did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -375,8 +377,165 @@ fn store_one<'r>(
     Ok(outcome)
 }
 
+/// A page of alerts parsed and mapped, ready for [`write_page`].
+struct PreparedPage<'a> {
+    /// The rejected count so far.
+    out: PageOutcome,
+    parsed: Vec<Parsed<'a>>,
+    /// Indexes into `parsed` of the alerts mapped beforehand, in order, with their mapping.
+    mapped: Vec<(usize, Prepared)>,
+}
+
+/// The read-only half of storing a page: parsing, and the costly, pure mapping done on every
+/// core. `conn` is the store's connection, or the open transaction the page is written in.
+fn prepare_page<'a>(
+    conn: &Connection,
+    path: &Path,
+    tenant: &str,
+    alerts: &'a [Box<RawValue>],
+) -> Result<PreparedPage<'a>, StoreError> {
+    let mut out = PageOutcome::default();
+    let mut parsed = Vec::with_capacity(alerts.len());
+    for raw in alerts {
+        let fields: AlertFields<'_> = match serde_json::from_str(raw.get()) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!(
+                    "skipping an alert that is not a JSON object of the alerts_v2 shape: {e}"
+                );
+                out.rejected += 1;
+                continue;
+            }
+        };
+        let (Some(id), Some(ns)) = (
+            non_empty(&fields.id),
+            non_empty(&fields.last_update_date_time).and_then(parse_graph_time),
+        ) else {
+            tracing::warn!("skipping an alert without id or a valid lastUpdateDateTime");
+            out.rejected += 1;
+            continue;
+        };
+        let id = id.to_string();
+        parsed.push(Parsed {
+            raw: raw.as_ref(),
+            fields,
+            id,
+            ns,
+        });
+    }
+    // Mapping is the costly part and pure: do it on every core before the write, for the
+    // versions not stored yet, with the previous status read now (the write checks it is
+    // still the same and maps again if not).
+    let mut todo: Vec<(usize, Option<String>)> = Vec::new();
+    {
+        let mut stored = conn
+                .prepare_cached(
+                    "SELECT raw = ?4 FROM alert_versions WHERE tenant = ?1 AND id = ?2 AND last_update_ns = ?3",
+                )
+                .map_err(|e| super::sqlite_err(path, e))?;
+        for (i, p) in parsed.iter().enumerate() {
+            let same: Option<bool> = stored
+                .query_row(params![tenant, p.id, p.ns, p.raw.get()], |r| r.get(0))
+                .optional()
+                .map_err(|e| super::sqlite_err(path, e))?;
+            if same != Some(true) {
+                let previous = super::ocsf::previous_status(conn, tenant, &p.id, p.ns)
+                    .map_err(|e| super::sqlite_err(path, e))?;
+                todo.push((i, previous));
+            }
+        }
+    }
+    let mapped = super::ocsf::map_parallel(&todo, |(i, previous)| {
+        let p = &parsed[*i];
+        let evidence = p.fields.evidence.as_deref().unwrap_or_default();
+        Prepared {
+            finding: Some(super::ocsf::MappedFinding::new(
+                tenant,
+                &p.id,
+                p.ns,
+                p.raw.get(),
+                previous.clone(),
+            )),
+            evidence: Some(evidence.iter().map(|e| evidence_columns(e)).collect()),
+        }
+    });
+    let mapped = todo.iter().map(|(i, _)| *i).zip(mapped).collect();
+    Ok(PreparedPage {
+        out,
+        parsed,
+        mapped,
+    })
+}
+
+/// The writing half of storing a page, inside `tx`; moves the threats checkpoint there too.
+fn write_page(
+    tx: &Transaction<'_>,
+    path: &Path,
+    tenant: &str,
+    page: PreparedPage<'_>,
+    advance: Advance,
+    now: i64,
+) -> Result<PageOutcome, StoreError> {
+    let PreparedPage {
+        mut out,
+        parsed,
+        mapped,
+    } = page;
+    let mut mapped = mapped.into_iter().peekable();
+    let mut evidence_jobs = Vec::new();
+    for (i, p) in parsed.iter().enumerate() {
+        let prepared = match mapped.peek() {
+            Some((m, _)) if *m == i => mapped.next().map(|(_, m)| m),
+            _ => None,
+        }
+        .unwrap_or(Prepared {
+            finding: None,
+            evidence: None,
+        });
+        match store_one(
+            tx,
+            tenant,
+            p.raw.get(),
+            &p.fields,
+            &p.id,
+            p.ns,
+            now,
+            prepared,
+            &mut evidence_jobs,
+        )
+        .map_err(|e| super::sqlite_err(path, e))?
+        {
+            Stored::New => out.new += 1,
+            Stored::Updated => out.updated += 1,
+            Stored::Unchanged => out.unchanged += 1,
+        }
+        if out.max_time.as_ref().is_none_or(|m| p.ns > m.0) {
+            out.max_time = Some((
+                p.ns,
+                p.fields
+                    .last_update_date_time
+                    .as_deref()
+                    .unwrap_or_default()
+                    .to_string(),
+            ));
+        }
+    }
+    write_evidence(tx, tenant, &evidence_jobs).map_err(|e| super::sqlite_err(path, e))?;
+    write_checkpoint(
+        tx,
+        tenant,
+        super::sync::THREATS,
+        advance,
+        out.max_time.as_ref().map(|m| m.0),
+        now,
+    )
+    .map_err(|e| super::sqlite_err(path, e))?;
+    Ok(out)
+}
+
 impl Store {
     /// Stores one page of alerts and, in the same transaction, moves the threats checkpoint.
+    /// The mapping is done before the transaction begins, so the write lock is held briefly.
     pub fn ingest_alerts(
         &mut self,
         tenant: &str,
@@ -384,132 +543,25 @@ impl Store {
         advance: Advance,
     ) -> Result<PageOutcome, StoreError> {
         let now = now_ms();
-        let path = self.path.clone();
-        let mut out = PageOutcome::default();
-        let mut parsed = Vec::with_capacity(alerts.len());
-        for raw in alerts {
-            let fields: AlertFields<'_> = match serde_json::from_str(raw.get()) {
-                Ok(f) => f,
-                Err(e) => {
-                    tracing::warn!(
-                        "skipping an alert that is not a JSON object of the alerts_v2 shape: {e}"
-                    );
-                    out.rejected += 1;
-                    continue;
-                }
-            };
-            let (Some(id), Some(ns)) = (
-                non_empty(&fields.id),
-                non_empty(&fields.last_update_date_time).and_then(parse_graph_time),
-            ) else {
-                tracing::warn!("skipping an alert without id or a valid lastUpdateDateTime");
-                out.rejected += 1;
-                continue;
-            };
-            let id = id.to_string();
-            parsed.push(Parsed {
-                raw: raw.as_ref(),
-                fields,
-                id,
-                ns,
-            });
-        }
-        // Mapping is the costly part and pure: do it on every core before the write, for the
-        // versions not stored yet, with the previous status read now (the write checks it is
-        // still the same and maps again if not).
-        let mut todo: Vec<(usize, Option<String>)> = Vec::new();
-        {
-            let mut stored = self
-                .conn
-                .prepare_cached(
-                    "SELECT raw = ?4 FROM alert_versions WHERE tenant = ?1 AND id = ?2 AND last_update_ns = ?3",
-                )
-                .map_err(|e| super::sqlite_err(&path, e))?;
-            for (i, p) in parsed.iter().enumerate() {
-                let same: Option<bool> = stored
-                    .query_row(params![tenant, p.id, p.ns, p.raw.get()], |r| r.get(0))
-                    .optional()
-                    .map_err(|e| super::sqlite_err(&path, e))?;
-                if same != Some(true) {
-                    let previous = super::ocsf::previous_status(&self.conn, tenant, &p.id, p.ns)
-                        .map_err(|e| super::sqlite_err(&path, e))?;
-                    todo.push((i, previous));
-                }
-            }
-        }
-        let mut mapped = super::ocsf::map_parallel(&todo, |(i, previous)| {
-            let p = &parsed[*i];
-            let evidence = p.fields.evidence.as_deref().unwrap_or_default();
-            Prepared {
-                finding: Some(super::ocsf::MappedFinding::new(
-                    tenant,
-                    &p.id,
-                    p.ns,
-                    p.raw.get(),
-                    previous.clone(),
-                )),
-                evidence: Some(evidence.iter().map(|e| evidence_columns(e)).collect()),
-            }
-        })
-        .into_iter();
-        let mut next_mapped = todo.iter().map(|(i, _)| *i).peekable();
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(|e| super::sqlite_err(&path, e))?;
-        let mut evidence_jobs = Vec::new();
-        for (i, p) in parsed.iter().enumerate() {
-            let prepared = match next_mapped.peek() {
-                Some(&m) if m == i => {
-                    next_mapped.next();
-                    mapped.next()
-                }
-                _ => None,
-            }
-            .unwrap_or(Prepared {
-                finding: None,
-                evidence: None,
-            });
-            match store_one(
-                &tx,
-                tenant,
-                p.raw.get(),
-                &p.fields,
-                &p.id,
-                p.ns,
-                now,
-                prepared,
-                &mut evidence_jobs,
-            )
-            .map_err(|e| super::sqlite_err(&path, e))?
-            {
-                Stored::New => out.new += 1,
-                Stored::Updated => out.updated += 1,
-                Stored::Unchanged => out.unchanged += 1,
-            }
-            if out.max_time.as_ref().is_none_or(|m| p.ns > m.0) {
-                out.max_time = Some((
-                    p.ns,
-                    p.fields
-                        .last_update_date_time
-                        .as_deref()
-                        .unwrap_or_default()
-                        .to_string(),
-                ));
-            }
-        }
-        write_evidence(&tx, tenant, &evidence_jobs).map_err(|e| super::sqlite_err(&path, e))?;
-        write_checkpoint(
-            &tx,
-            tenant,
-            super::sync::THREATS,
-            advance,
-            out.max_time.as_ref().map(|m| m.0),
-            now,
-        )
-        .map_err(|e| super::sqlite_err(&path, e))?;
-        tx.commit().map_err(|e| super::sqlite_err(&path, e))?;
+        let page = prepare_page(&self.conn, &self.path, tenant, alerts)?;
+        let tx = self.begin_write()?;
+        let out = write_page(&tx.tx, tx.path, tenant, page, advance, now)?;
+        tx.commit()?;
         Ok(out)
+    }
+}
+
+impl WriteTransaction<'_> {
+    /// [`Store::ingest_alerts`] inside this transaction: nothing is kept until it commits.
+    pub fn ingest_alerts(
+        &self,
+        tenant: &str,
+        alerts: &[Box<RawValue>],
+        advance: Advance,
+    ) -> Result<PageOutcome, StoreError> {
+        let now = now_ms();
+        let page = prepare_page(&self.tx, self.path, tenant, alerts)?;
+        write_page(&self.tx, self.path, tenant, page, advance, now)
     }
 }
 

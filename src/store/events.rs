@@ -4,14 +4,15 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::path::Path;
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::alerts::{PageOutcome, parse_graph_time};
 use super::sync::{ACTIVITY, Advance, format_ns, write_checkpoint};
-use super::{Store, StoreError, now_ms, sqlite_err};
+use super::{Store, StoreError, WriteTransaction, now_ms, sqlite_err};
 
 /// The typed columns of an EmailEvents row; the raw row keeps every column.
 #[derive(Deserialize)]
@@ -231,87 +232,115 @@ impl Store {
         advance: Advance,
         window: Option<Window>,
     ) -> Result<PageOutcome, StoreError> {
-        let now = now_ms();
-        let path = self.path.clone();
-        let (rows, events) = (&mapped.rows, &mapped.events);
-        let mut out = PageOutcome::default();
-        let mut parsed: Vec<Columns<'_>> = Vec::with_capacity(rows.len());
-        for (index, raw) in rows.iter().enumerate() {
-            match Columns::of(index, raw.get()) {
-                Ok(c) => parsed.push(c),
-                Err(why) => {
-                    tracing::warn!("skipping an EmailEvents row: {why}");
-                    out.rejected += 1;
-                }
+        let tx = self.begin_write()?;
+        let out = write_events(&tx.tx, tx.path, tenant, mapped, advance, window)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+impl WriteTransaction<'_> {
+    /// [`Store::ingest_email_events`] inside this transaction: nothing is kept until it commits.
+    pub fn ingest_email_events(
+        &self,
+        tenant: &str,
+        rows: &[Box<RawValue>],
+        advance: Advance,
+        window: Option<Window>,
+    ) -> Result<PageOutcome, StoreError> {
+        let tenant_id =
+            super::ocsf::tenant_id_of(&self.tx, tenant).map_err(|e| sqlite_err(self.path, e))?;
+        let mapped = MappedEvents::new(tenant, &tenant_id, rows.to_vec());
+        write_events(&self.tx, self.path, tenant, &mapped, advance, window)
+    }
+}
+
+/// Writes a window's mapped rows inside `tx`, closing the gaps they fill and moving the
+/// activity checkpoint there too.
+fn write_events(
+    tx: &Transaction<'_>,
+    path: &Path,
+    tenant: &str,
+    mapped: &MappedEvents,
+    advance: Advance,
+    window: Option<Window>,
+) -> Result<PageOutcome, StoreError> {
+    let now = now_ms();
+    let (rows, events) = (&mapped.rows, &mapped.events);
+    let mut out = PageOutcome::default();
+    let mut parsed: Vec<Columns<'_>> = Vec::with_capacity(rows.len());
+    for (index, raw) in rows.iter().enumerate() {
+        match Columns::of(index, raw.get()) {
+            Ok(c) => parsed.push(c),
+            Err(why) => {
+                tracing::warn!("skipping an EmailEvents row: {why}");
+                out.rejected += 1;
             }
         }
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(|e| sqlite_err(&path, e))?;
+    }
+    {
+        // New rows go in many per statement: a statement that fires triggers into a
+        // virtual table (the full-text index) needs a statement journal, and FTS5 flushes
+        // its pending terms at every statement savepoint, so one row per statement costs a
+        // journal and an index segment per row.
+        let before: i64 = tx
+            .query_row(
+                "SELECT coalesce(max(rowid), 0) FROM email_events",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| sqlite_err(path, e))?;
+        for chunk in parsed.chunks(INSERT_CHUNK) {
+            let sql = insert_sql(chunk.len());
+            let (mut cached, mut plain);
+            let insert: &mut rusqlite::Statement<'_> = if chunk.len() == INSERT_CHUNK {
+                cached = tx.prepare_cached(&sql).map_err(|e| sqlite_err(path, e))?;
+                &mut cached
+            } else {
+                plain = tx.prepare(&sql).map_err(|e| sqlite_err(path, e))?;
+                &mut plain
+            };
+            for (k, c) in chunk.iter().enumerate() {
+                c.bind(insert, k * COLUMNS, tenant, now, rows[c.index].get())
+                    .map_err(|e| sqlite_err(path, e))?;
+            }
+            insert.raw_execute().map_err(|e| sqlite_err(path, e))?;
+        }
+        // Which rows were new: rowids grow past the old maximum (no other writer inside this
+        // transaction), and a key seen twice in one window was inserted at its first row.
+        let mut first: HashMap<(&str, &str), usize> = HashMap::with_capacity(parsed.len());
+        for (k, c) in parsed.iter().enumerate() {
+            first.entry((c.nmid(), c.recipient())).or_insert(k);
+        }
+        let mut is_new = vec![false; parsed.len()];
         {
-            // New rows go in many per statement: a statement that fires triggers into a
-            // virtual table (the full-text index) needs a statement journal, and FTS5 flushes
-            // its pending terms at every statement savepoint, so one row per statement costs a
-            // journal and an index segment per row.
-            let before: i64 = tx
-                .query_row(
-                    "SELECT coalesce(max(rowid), 0) FROM email_events",
-                    [],
-                    |r| r.get(0),
-                )
-                .map_err(|e| sqlite_err(&path, e))?;
-            for chunk in parsed.chunks(INSERT_CHUNK) {
-                let sql = insert_sql(chunk.len());
-                let (mut cached, mut plain);
-                let insert: &mut rusqlite::Statement<'_> = if chunk.len() == INSERT_CHUNK {
-                    cached = tx.prepare_cached(&sql).map_err(|e| sqlite_err(&path, e))?;
-                    &mut cached
-                } else {
-                    plain = tx.prepare(&sql).map_err(|e| sqlite_err(&path, e))?;
-                    &mut plain
-                };
-                for (k, c) in chunk.iter().enumerate() {
-                    c.bind(insert, k * COLUMNS, tenant, now, rows[c.index].get())
-                        .map_err(|e| sqlite_err(&path, e))?;
-                }
-                insert.raw_execute().map_err(|e| sqlite_err(&path, e))?;
-            }
-            // Which rows were new: rowids grow past the old maximum (no other writer inside this
-            // transaction), and a key seen twice in one window was inserted at its first row.
-            let mut first: HashMap<(&str, &str), usize> = HashMap::with_capacity(parsed.len());
-            for (k, c) in parsed.iter().enumerate() {
-                first.entry((c.nmid(), c.recipient())).or_insert(k);
-            }
-            let mut is_new = vec![false; parsed.len()];
-            {
-                let mut new_rows = tx
+            let mut new_rows = tx
                     .prepare_cached(
                         "SELECT rowid, network_message_id, recipient FROM email_events WHERE rowid > ?1 ORDER BY rowid",
                     )
-                    .map_err(|e| sqlite_err(&path, e))?;
-                let mut q = new_rows
-                    .query(params![before])
-                    .map_err(|e| sqlite_err(&path, e))?;
-                while let Some(r) = q.next().map_err(|e| sqlite_err(&path, e))? {
-                    let rowid: i64 = r.get(0).map_err(|e| sqlite_err(&path, e))?;
-                    let nmid = r
-                        .get_ref(1)
-                        .and_then(|v| Ok(v.as_str()?))
-                        .unwrap_or_default();
-                    let rcpt = r
-                        .get_ref(2)
-                        .and_then(|v| Ok(v.as_str()?))
-                        .unwrap_or_default();
-                    if let Some(&k) = first.get(&(nmid, rcpt)) {
-                        is_new[k] = true;
-                        out.new += 1;
-                        super::ocsf::insert_email(&tx, rowid, &events[parsed[k].index])
-                            .map_err(|e| sqlite_err(&path, e))?;
-                    }
+                    .map_err(|e| sqlite_err(path, e))?;
+            let mut q = new_rows
+                .query(params![before])
+                .map_err(|e| sqlite_err(path, e))?;
+            while let Some(r) = q.next().map_err(|e| sqlite_err(path, e))? {
+                let rowid: i64 = r.get(0).map_err(|e| sqlite_err(path, e))?;
+                let nmid = r
+                    .get_ref(1)
+                    .and_then(|v| Ok(v.as_str()?))
+                    .unwrap_or_default();
+                let rcpt = r
+                    .get_ref(2)
+                    .and_then(|v| Ok(v.as_str()?))
+                    .unwrap_or_default();
+                if let Some(&k) = first.get(&(nmid, rcpt)) {
+                    is_new[k] = true;
+                    out.new += 1;
+                    super::ocsf::insert_email(tx, rowid, &events[parsed[k].index])
+                        .map_err(|e| sqlite_err(path, e))?;
                 }
             }
-            let mut update = tx
+        }
+        let mut update = tx
                 .prepare_cached(
                     "UPDATE email_events SET timestamp_ms = ?4, timestamp = ?5, direction = ?6, sender_from = ?7,
                         sender_mail_from = ?8, sender_display_name = ?9, sender_from_domain = ?10, sender_ip = ?11,
@@ -319,57 +348,55 @@ impl Store {
                         threat_types = ?16, internet_message_id = ?17, report_id = ?18, stored_ms = ?19, raw = ?20
                      WHERE tenant = ?1 AND network_message_id = ?2 AND recipient = ?3 AND raw <> ?20",
                 )
-                .map_err(|e| sqlite_err(&path, e))?;
-            let mut rowid_of = tx
+                .map_err(|e| sqlite_err(path, e))?;
+        let mut rowid_of = tx
                 .prepare_cached(
                     "SELECT rowid FROM email_events WHERE tenant = ?1 AND network_message_id = ?2 AND recipient = ?3",
                 )
-                .map_err(|e| sqlite_err(&path, e))?;
-            for (k, c) in parsed.iter().enumerate() {
-                if !is_new[k] {
-                    c.bind(&mut update, 0, tenant, now, rows[c.index].get())
-                        .map_err(|e| sqlite_err(&path, e))?;
-                    if update.raw_execute().map_err(|e| sqlite_err(&path, e))? == 1 {
-                        out.updated += 1;
-                        let rowid = rowid_of
-                            .query_row(params![tenant, c.nmid(), c.recipient()], |r| {
-                                r.get::<_, i64>(0)
-                            })
-                            .optional()
-                            .map_err(|e| sqlite_err(&path, e))?;
-                        if let Some(rowid) = rowid {
-                            super::ocsf::insert_email(&tx, rowid, &events[c.index])
-                                .map_err(|e| sqlite_err(&path, e))?;
-                        }
-                    } else {
-                        out.unchanged += 1;
+                .map_err(|e| sqlite_err(path, e))?;
+        for (k, c) in parsed.iter().enumerate() {
+            if !is_new[k] {
+                c.bind(&mut update, 0, tenant, now, rows[c.index].get())
+                    .map_err(|e| sqlite_err(path, e))?;
+                if update.raw_execute().map_err(|e| sqlite_err(path, e))? == 1 {
+                    out.updated += 1;
+                    let rowid = rowid_of
+                        .query_row(params![tenant, c.nmid(), c.recipient()], |r| {
+                            r.get::<_, i64>(0)
+                        })
+                        .optional()
+                        .map_err(|e| sqlite_err(path, e))?;
+                    if let Some(rowid) = rowid {
+                        super::ocsf::insert_email(tx, rowid, &events[c.index])
+                            .map_err(|e| sqlite_err(path, e))?;
                     }
-                }
-                if out.max_time.as_ref().is_none_or(|m| c.ns > m.0) {
-                    out.max_time = Some((c.ns, format_ns(c.ns)));
+                } else {
+                    out.unchanged += 1;
                 }
             }
+            if out.max_time.as_ref().is_none_or(|m| c.ns > m.0) {
+                out.max_time = Some((c.ns, format_ns(c.ns)));
+            }
         }
-        if let Some(w) = window {
-            // Cursor strings share one fixed-width format, so text order is time order.
-            tx.execute(
+    }
+    if let Some(w) = window {
+        // Cursor strings share one fixed-width format, so text order is time order.
+        tx.execute(
                 "DELETE FROM gaps WHERE tenant = ?1 AND stream = ?2 AND window_from >= ?3 AND window_to <= ?4",
                 params![tenant, ACTIVITY, format_ns(w.from_ns), format_ns(w.to_ns)],
             )
-            .map_err(|e| sqlite_err(&path, e))?;
-        }
-        write_checkpoint(
-            &tx,
-            tenant,
-            ACTIVITY,
-            advance,
-            out.max_time.as_ref().map(|m| m.0),
-            now,
-        )
-        .map_err(|e| sqlite_err(&path, e))?;
-        tx.commit().map_err(|e| sqlite_err(&path, e))?;
-        Ok(out)
+            .map_err(|e| sqlite_err(path, e))?;
     }
+    write_checkpoint(
+        tx,
+        tenant,
+        ACTIVITY,
+        advance,
+        out.max_time.as_ref().map(|m| m.0),
+        now,
+    )
+    .map_err(|e| sqlite_err(path, e))?;
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -138,6 +138,20 @@ fn check_header(mut file: std::fs::File, shown: &str) -> Result<(), StoreError> 
     Ok(())
 }
 
+/// One write transaction spanning several ingests (`import` stores all its batches in one, so
+/// a failure midway stores nothing). Dropping it without [`WriteTransaction::commit`] rolls
+/// everything back. It holds the store's write lock until then.
+pub struct WriteTransaction<'s> {
+    tx: rusqlite::Transaction<'s>,
+    path: &'s Path,
+}
+
+impl WriteTransaction<'_> {
+    pub fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().map_err(|e| sqlite_err(self.path, e))
+    }
+}
+
 /// Milliseconds since the epoch, now.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -344,6 +358,18 @@ impl Store {
 
     pub fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
+    }
+
+    /// Begins a [`WriteTransaction`] (`BEGIN IMMEDIATE`, as every single ingest does).
+    pub fn begin_write(&mut self) -> Result<WriteTransaction<'_>, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| sqlite_err(&self.path, e))?;
+        Ok(WriteTransaction {
+            tx,
+            path: &self.path,
+        })
     }
 
     /// Wraps a rusqlite error with this store's path.

@@ -357,3 +357,17 @@ impl Store {
         Ok(out)
     }
 }
+
+impl super::WriteTransaction<'_> {
+    /// [`Store::register_tenant`] inside this transaction.
+    pub fn register_tenant(&self, name: &str, tenant_id: &str) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "INSERT INTO tenants (name, tenant_id) VALUES (?1, ?2)
+                 ON CONFLICT (name) DO UPDATE SET tenant_id = excluded.tenant_id",
+                params![name, tenant_id],
+            )
+            .map_err(|e| sqlite_err(self.path, e))?;
+        Ok(())
+    }
+}
