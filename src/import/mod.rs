@@ -19,14 +19,14 @@ use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
-use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 
 use crate::Failure;
 use crate::cli::{GlobalOpts, ImportArgs};
 use crate::collector::threats::MDO_SOURCE;
-use crate::store::alerts::{PageOutcome, parse_graph_time};
+use crate::store::alerts::{AlertFields, PageOutcome, parse_graph_time};
+use crate::store::events::Row;
 use crate::store::sync::Advance;
 use crate::store::{Store, WriteTransaction};
 use crate::terminal::clean;
@@ -145,85 +145,6 @@ fn counts(f: &FileReport, dry_run: bool) -> String {
     s
 }
 
-/// The alert fields the store reads, with the types it needs (a record the store would
-/// reject is refused here, so a file is never stored in part).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[allow(dead_code)] // read only for their types
-struct AlertCheck<'a> {
-    #[serde(borrow, default)]
-    id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    last_update_date_time: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    created_date_time: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    resolved_date_time: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    status: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    severity: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    classification: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    determination: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    title: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    category: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    service_source: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    detection_source: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    assigned_to: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    tenant_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    evidence: Option<Vec<&'a RawValue>>,
-}
-
-/// The EmailEvents columns the store reads, with the types it needs.
-#[derive(Deserialize)]
-#[allow(non_snake_case, dead_code)] // Graph's column names; read only for their types
-struct RowCheck<'a> {
-    #[serde(borrow, default)]
-    Timestamp: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    NetworkMessageId: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    RecipientEmailAddress: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    EmailDirection: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    SenderFromAddress: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    SenderMailFromAddress: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    SenderDisplayName: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    SenderFromDomain: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    SenderIPv4: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    SenderIPv6: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    Subject: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    DeliveryAction: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    DeliveryLocation: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    LatestDeliveryLocation: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    ThreatTypes: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    InternetMessageId: Option<Cow<'a, str>>,
-    /// Present when the rows come through Sentinel / Log Analytics.
-    #[serde(borrow, default)]
-    TenantId: Option<Cow<'a, str>>,
-}
-
 fn present<'s>(s: &'s Option<Cow<'_, str>>) -> Option<&'s str> {
     s.as_deref().filter(|v| !v.is_empty())
 }
@@ -282,7 +203,7 @@ struct Checker<'s, 't> {
 impl read::RecordSink for Checker<'_, '_> {
     fn alert(&mut self, raw: Box<RawValue>) -> Result<(), String> {
         not_an_object(&raw, "an alerts_v2 alert")?;
-        let a: AlertCheck<'_> =
+        let a: AlertFields<'_> =
             serde_json::from_str(raw.get()).map_err(|e| format!("not an alerts_v2 alert: {e}"))?;
         if present(&a.id).is_none() {
             return Err("an alert without `id`".into());
@@ -315,7 +236,7 @@ impl read::RecordSink for Checker<'_, '_> {
 
     fn email_event(&mut self, raw: Box<RawValue>) -> Result<(), String> {
         not_an_object(&raw, "an EmailEvents row")?;
-        let r: RowCheck<'_> =
+        let r: Row<'_> =
             serde_json::from_str(raw.get()).map_err(|e| format!("not an EmailEvents row: {e}"))?;
         for (name, value) in [
             ("NetworkMessageId", &r.NetworkMessageId),

@@ -56,40 +56,44 @@ pub fn parse_graph_time(s: &str) -> Option<i64> {
     t.timestamp_nanos_opt()
 }
 
-/// The typed columns of an alert; everything else stays in the raw JSON.
+/// The typed columns of an alert; everything else stays in the raw JSON. `import` checks its
+/// records with this same type, so what it accepts the store can store.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct AlertFields<'a> {
+pub(crate) struct AlertFields<'a> {
     #[serde(borrow, default)]
-    id: Option<Cow<'a, str>>,
+    pub(crate) id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    created_date_time: Option<Cow<'a, str>>,
+    pub(crate) created_date_time: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    last_update_date_time: Option<Cow<'a, str>>,
+    pub(crate) last_update_date_time: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    resolved_date_time: Option<Cow<'a, str>>,
+    pub(crate) resolved_date_time: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    status: Option<Cow<'a, str>>,
+    pub(crate) status: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    severity: Option<Cow<'a, str>>,
+    pub(crate) severity: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    classification: Option<Cow<'a, str>>,
+    pub(crate) classification: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    determination: Option<Cow<'a, str>>,
+    pub(crate) determination: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    title: Option<Cow<'a, str>>,
+    pub(crate) title: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    category: Option<Cow<'a, str>>,
+    pub(crate) category: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    service_source: Option<Cow<'a, str>>,
+    pub(crate) service_source: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    detection_source: Option<Cow<'a, str>>,
+    pub(crate) detection_source: Option<Cow<'a, str>>,
     #[serde(default)]
-    incident_id: Option<serde_json::Value>,
+    pub(crate) incident_id: Option<serde_json::Value>,
     #[serde(borrow, default)]
-    assigned_to: Option<Cow<'a, str>>,
+    pub(crate) assigned_to: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    evidence: Option<Vec<&'a RawValue>>,
+    pub(crate) evidence: Option<Vec<&'a RawValue>>,
+    /// The Entra tenant the alert belongs to (the store tags rows with the tenant's name).
+    #[serde(borrow, default)]
+    pub(crate) tenant_id: Option<Cow<'a, str>>,
 }
 
 fn non_empty<'s>(s: &'s Option<Cow<'_, str>>) -> Option<&'s str> {

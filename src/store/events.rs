@@ -14,44 +14,48 @@ use super::alerts::{PageOutcome, parse_graph_time};
 use super::sync::{ACTIVITY, Advance, format_ns, write_checkpoint};
 use super::{Store, StoreError, WriteTransaction, now_ms, sqlite_err};
 
-/// The typed columns of an EmailEvents row; the raw row keeps every column.
+/// The typed columns of an EmailEvents row; the raw row keeps every column. `import` checks
+/// its records with this same type, so what it accepts the store can store.
 #[derive(Deserialize)]
 #[allow(non_snake_case)]
-struct Row<'a> {
+pub(crate) struct Row<'a> {
     #[serde(borrow, default)]
-    Timestamp: Option<Cow<'a, str>>,
+    pub(crate) Timestamp: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    NetworkMessageId: Option<Cow<'a, str>>,
+    pub(crate) NetworkMessageId: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    RecipientEmailAddress: Option<Cow<'a, str>>,
+    pub(crate) RecipientEmailAddress: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    EmailDirection: Option<Cow<'a, str>>,
+    pub(crate) EmailDirection: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    SenderFromAddress: Option<Cow<'a, str>>,
+    pub(crate) SenderFromAddress: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    SenderMailFromAddress: Option<Cow<'a, str>>,
+    pub(crate) SenderMailFromAddress: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    SenderDisplayName: Option<Cow<'a, str>>,
+    pub(crate) SenderDisplayName: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    SenderFromDomain: Option<Cow<'a, str>>,
+    pub(crate) SenderFromDomain: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    SenderIPv4: Option<Cow<'a, str>>,
+    pub(crate) SenderIPv4: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    SenderIPv6: Option<Cow<'a, str>>,
+    pub(crate) SenderIPv6: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    Subject: Option<Cow<'a, str>>,
+    pub(crate) Subject: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    DeliveryAction: Option<Cow<'a, str>>,
+    pub(crate) DeliveryAction: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    DeliveryLocation: Option<Cow<'a, str>>,
+    pub(crate) DeliveryLocation: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    LatestDeliveryLocation: Option<Cow<'a, str>>,
+    pub(crate) LatestDeliveryLocation: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    ThreatTypes: Option<Cow<'a, str>>,
+    pub(crate) ThreatTypes: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    InternetMessageId: Option<Cow<'a, str>>,
+    pub(crate) InternetMessageId: Option<Cow<'a, str>>,
     #[serde(default)]
-    ReportId: Option<serde_json::Value>,
+    pub(crate) ReportId: Option<serde_json::Value>,
+    /// Present when the rows come through Sentinel / Log Analytics; not stored as a column.
+    #[serde(borrow, default)]
+    pub(crate) TenantId: Option<Cow<'a, str>>,
 }
 
 fn opt<'a>(s: &'a Option<Cow<'_, str>>) -> Option<&'a str> {
