@@ -1069,20 +1069,26 @@ pub fn threat_where_with(
     now_ms: i64,
     access: &dyn Fn(&str) -> TextAccess,
 ) -> SqlWhere {
+    where_of(query, |filter| threat_term(filter, now_ms, access))
+}
+
+/// Every term of `query` AND-ed, each as `term` writes it (negated where the query says so).
+fn where_of(query: &Query, term: impl Fn(&Filter) -> (String, Vec<Value>)) -> SqlWhere {
     let mut w = SqlWhere::default();
-    for term in &query.terms {
-        let (sql, params) = match &term.filter {
-            Filter::Text(v) => text_condition(Table::Threats, v, access(v)),
-            other => threat_term(other, now_ms),
-        };
-        w.and(sql, params, term.negated);
+    for t in &query.terms {
+        let (sql, params) = term(&t.filter);
+        w.and(sql, params, t.negated);
     }
     w
 }
 
-fn threat_term(filter: &Filter, now_ms: i64) -> (String, Vec<Value>) {
+fn threat_term(
+    filter: &Filter,
+    now_ms: i64,
+    access: &dyn Fn(&str) -> TextAccess,
+) -> (String, Vec<Value>) {
     match filter {
-        Filter::Text(v) => text_condition(Table::Threats, v, TextAccess::Scan),
+        Filter::Text(v) => text_condition(Table::Threats, v, access(v)),
         Filter::Sender(v) => evidence_match("e.sender", &address_match(v, is_full_address)),
         Filter::Recipient(v) => evidence_match("e.recipient", &address_match(v, is_full_address)),
         Filter::Domain(v) => {
@@ -1166,15 +1172,7 @@ pub fn email_where_with(
     now_ms: i64,
     access: &dyn Fn(&str) -> TextAccess,
 ) -> SqlWhere {
-    let mut w = SqlWhere::default();
-    for term in &query.terms {
-        let (sql, params) = match &term.filter {
-            Filter::Text(v) => text_condition(Table::Emails, v, access(v)),
-            other => email_term(other, now_ms),
-        };
-        w.and(sql, params, term.negated);
-    }
-    w
+    where_of(query, |filter| email_term(filter, now_ms, access))
 }
 
 /// Messages named by alerts that satisfy `alert_cond` (on `alerts AS a`). Correlated: an
@@ -1188,9 +1186,13 @@ fn messages_of_alerts(alert_cond: &str) -> String {
     )
 }
 
-fn email_term(filter: &Filter, now_ms: i64) -> (String, Vec<Value>) {
+fn email_term(
+    filter: &Filter,
+    now_ms: i64,
+    access: &dyn Fn(&str) -> TextAccess,
+) -> (String, Vec<Value>) {
     match filter {
-        Filter::Text(v) => text_condition(Table::Emails, v, TextAccess::Scan),
+        Filter::Text(v) => text_condition(Table::Emails, v, access(v)),
         Filter::Sender(v) => {
             let (c, p) = column_match("ev.sender_from", &address_match(v, is_full_address));
             (c, vec![p])
@@ -1221,7 +1223,7 @@ fn email_term(filter: &Filter, now_ms: i64) -> (String, Vec<Value>) {
             vec![Value::Text(v.clone())],
         ),
         Filter::Severity(..) | Filter::SeverityIn(_) | Filter::Status(_) => {
-            let (c, p) = threat_term(filter, now_ms);
+            let (c, p) = threat_term(filter, now_ms, access);
             (messages_of_alerts(&c), p)
         }
         Filter::Delivery(v) => {
