@@ -5,7 +5,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
@@ -33,18 +33,7 @@ async fn synced_store(dir: &Path) -> PathBuf {
 }
 
 fn mailtrail(db: &Path, args: &[&str]) -> Output {
-    let home = db.parent().unwrap().join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailtrail"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("MAILTRAIL_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"));
-    cmd.arg("--db").arg(db).args(args).output().unwrap()
+    common::cli(db).args(args).output().unwrap()
 }
 
 const SPAN: [&str; 4] = [
@@ -313,13 +302,7 @@ async fn campaigns_piped_print_whole_keys_and_a_closed_pipe_is_a_quiet_success()
     assert!(!text.contains('…'));
 
     // `campaigns --json | head -c 10`: the reader goes away early.
-    let home = dir.path().join("home");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mailtrail"))
-        .env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .arg("--db")
-        .arg(&db)
+    let mut child = common::cli(&db)
         .args([&["campaigns", "--json", "--window", "30d"], &SPAN[..]].concat())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

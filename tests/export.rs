@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
 use std::sync::atomic::AtomicBool;
 
 use common::{simulator, source};
@@ -197,18 +197,7 @@ async fn default_export_is_one_finding_per_alert_in_its_current_state() {
 }
 
 fn mailtrail(db: &Path, args: &[&str]) -> std::process::Output {
-    let home = db.parent().unwrap().join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailtrail"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("MAILTRAIL_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"));
-    cmd.arg("--db").arg(db).args(args).output().unwrap()
+    common::cli(db).args(args).output().unwrap()
 }
 
 #[tokio::test]

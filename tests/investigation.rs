@@ -3,31 +3,20 @@
 //! copy is now, a bookmark with a note, and the evidence exported as OCSF. Each step's answer is
 //! checked against the store's own tables, so a command that drifted from the README fails here.
 
+mod common;
 #[path = "ocsf_common.rs"]
 mod ocsf_common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
 /// `mailtrail --db <db> <args…>` with a clean environment (no user config, no MAILTRAIL_*).
 fn mailtrail(db: &Path, args: &[&str]) -> Output {
-    let home = db.parent().unwrap().join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailtrail"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("MAILTRAIL_") && k != "MAILTRAIL_OCSF_SCHEMA" {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
+    common::cli(db)
         .env("USER", "analyst")
-        .arg("--db")
-        .arg(db)
         .args(args)
         .output()
         .unwrap()

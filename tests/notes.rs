@@ -299,19 +299,7 @@ async fn exported_annotations_validate_against_the_official_schema() {
 
 /// `mailtrail --db DB` with a private home and no MAILTRAIL_ settings.
 fn mailtrail_command(db: &Path) -> Command {
-    let home = db.parent().unwrap().join("home");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailtrail"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("MAILTRAIL_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .arg("--db")
-        .arg(db);
-    cmd
+    common::cli(db)
 }
 
 fn mailtrail(db: &Path, args: &[&str]) -> std::process::Output {

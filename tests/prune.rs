@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -606,22 +606,11 @@ async fn run_prunes_at_start_when_the_store_was_never_pruned_and_stops_on_reques
 }
 
 fn mailtrail(db: &Path, args: &[&str]) -> Output {
-    let home = db.parent().unwrap().join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailtrail"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("MAILTRAIL_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
+    common::cli(db)
         .env("NO_COLOR", "1")
-        .arg("--db")
-        .arg(db)
-        .args(args);
-    cmd.output().unwrap()
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn hash_store(db: &Path) -> Vec<u8> {

@@ -5,7 +5,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::atomic::AtomicBool;
 
 use mailtrail::collector::{self, Plan, Progress};
@@ -41,23 +41,7 @@ fn synced_store(dir: &Path) -> PathBuf {
 }
 
 fn search(db: &Path, args: &[&str]) -> Output {
-    let home = db.parent().unwrap().join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailtrail"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("MAILTRAIL_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .arg("--db")
-        .arg(db)
-        .arg("search")
-        .args(args)
-        .output()
-        .unwrap()
+    common::cli(db).arg("search").args(args).output().unwrap()
 }
 
 fn stdout(o: &Output) -> String {
@@ -289,23 +273,7 @@ fn threats_come_highest_score_first_unless_sorted_by_time() {
 
 /// `mailtrail --db DB ARGS…` with no config, stdout to `stdout`.
 fn mailtrail(db: &Path, args: &[&str], stdout: std::process::Stdio) -> Output {
-    let home = db.parent().unwrap().join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailtrail"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("MAILTRAIL_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .stdout(stdout)
-        .output()
-        .unwrap()
+    common::cli(db).args(args).stdout(stdout).output().unwrap()
 }
 
 /// `mailtrail … | head -1`: a reader that goes away is no failure, for every command that

@@ -80,3 +80,25 @@ pub fn source(sim: &Simulator, i: usize) -> mailtrail::collector::TenantSource {
         client,
     }
 }
+
+/// `mailtrail --db <db>` as a new user runs it: no MAILTRAIL_* settings from the environment
+/// of the test run, and a private home beside the store (so no user config is found).
+pub fn cli(db: &std::path::Path) -> std::process::Command {
+    let home = db
+        .parent()
+        .expect("a store inside a directory")
+        .join("home");
+    std::fs::create_dir_all(&home).expect("home directory");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mailtrail"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("MAILTRAIL_") && k != "MAILTRAIL_OCSF_SCHEMA" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .arg("--db")
+        .arg(db);
+    cmd
+}
