@@ -917,33 +917,29 @@ pub fn fts_exact(word: &str) -> String {
     format!("\"{}\"", word.replace('"', "\"\""))
 }
 
-/// How the full-text part of a condition reaches its rows. Both read the same index; which one
-/// is fast depends on how many rows match, which only the index knows
-/// ([`crate::store::Store::text_access`] asks it).
+/// How a term of a condition reaches its rows — free text, and the tenant. Which way is fast
+/// depends on how many rows match, which only the store knows ([`crate::store::Store`]'s
+/// `text_access` and `tenant_access` ask it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TextAccess {
-    /// Walk the list in its own order and test each row against the set of matching rows: a
-    /// page is found after a short walk when many rows match, and a word that matches nothing
-    /// costs one pass over the list's index.
+pub enum Access {
+    /// Walk the list in its own order and test each row against the term (free text: against
+    /// the set of matching rows): a page is found after a short walk when many rows match, and
+    /// a term that matches nothing costs one pass over the list's index.
     #[default]
     Scan,
-    /// Walk the list in its own order and seek each row's own index entry: for a word in most
-    /// rows, whose set would cost more to build than a page costs to walk.
+    /// Free text: walk the list in its own order and seek each row's own index entry, for a
+    /// word in most rows, whose set would cost more to build than a page costs to walk.
     Seek,
-    /// Start from the matching rows and sort them: for words that match few rows.
+    /// Start from the matching rows and sort them: for terms that match few rows.
     Lookup,
 }
 
-/// The rows of `table` whose text matches `phrase` (an [`fts_phrase`]): the row's own index, and
-/// the alert evidence (threats: any text of their evidence; messages: the URLs alerts saw in
-/// them). Its parameters are [`fts_params`].
+/// The rows of `table` whose text matches `phrase` (an [`fts_phrase`]). A threat's document
+/// holds its evidence's text too; a message is also found by the URLs alerts saw in it. Its
+/// parameters are [`fts_params`].
 pub fn fts_rows(table: Table) -> &'static str {
     match table {
-        Table::Threats => {
-            "SELECT rowid FROM alert_fts WHERE alert_fts MATCH ? \
-             UNION ALL SELECT t.rowid FROM alerts t JOIN alert_evidence e ON e.tenant = t.tenant AND e.alert_id = t.id \
-             WHERE e.rowid IN (SELECT rowid FROM evidence_fts WHERE evidence_fts MATCH ?)"
-        }
+        Table::Threats => "SELECT rowid FROM alert_fts WHERE alert_fts MATCH ?",
         Table::Emails => {
             "SELECT rowid FROM email_fts WHERE email_fts MATCH ? \
              UNION ALL SELECT m.rowid FROM email_events m WHERE m.network_message_id IN \
@@ -953,19 +949,21 @@ pub fn fts_rows(table: Table) -> &'static str {
     }
 }
 
-/// The two FTS5 queries of [`fts_rows`] for one word.
+/// The FTS5 queries of [`fts_rows`] for one word.
 pub fn fts_params(table: Table, phrase: &str) -> Vec<Value> {
-    let evidence = match table {
-        Table::Threats => phrase.to_string(),
-        Table::Emails => format!("url : {phrase}"),
-    };
-    vec![Value::Text(phrase.to_string()), Value::Text(evidence)]
+    match table {
+        Table::Threats => vec![Value::Text(phrase.to_string())],
+        Table::Emails => vec![
+            Value::Text(phrase.to_string()),
+            Value::Text(phrase.to_string()),
+        ],
+    }
 }
 
 /// Free text: the one place that decides how a word is searched. A word with letters or digits
 /// goes through the full-text indexes (schema/0004_fts.sql); one of punctuation only (`%`, `@`)
 /// has no tokens there and is matched as a substring instead.
-pub fn text_condition(table: Table, word: &str, access: TextAccess) -> (String, Vec<Value>) {
+pub fn text_condition(table: Table, word: &str, access: Access) -> (String, Vec<Value>) {
     let Some(phrase) = fts_phrase(word) else {
         return text_like_condition(table, word);
     };
@@ -974,59 +972,54 @@ pub fn text_condition(table: Table, word: &str, access: TextAccess) -> (String, 
         Table::Emails => "ev.rowid",
     };
     match access {
-        TextAccess::Lookup => (
+        Access::Lookup => (
             format!("{row} IN ({})", fts_rows(table)),
             fts_params(table, &phrase),
         ),
         // `+` keeps the planner from starting at the matching rows (and sorting them).
-        TextAccess::Scan => (
-            format!("+{row} IN ({})", fts_rows(table)),
-            fts_params(table, &phrase),
-        ),
-        TextAccess::Seek => text_seek_condition(table, word, &phrase),
+        Access::Scan => match table {
+            Table::Threats => (
+                format!("+{row} IN ({})", fts_rows(table)),
+                fts_params(table, &phrase),
+            ),
+            // A message's own text as a set; the URLs of its alerts' evidence asked row by
+            // row (one index probe, as most messages have no alert): the set of messages a
+            // common URL word reaches costs a join per evidence row (~90 ms at 40,000).
+            Table::Emails => (
+                "(+ev.rowid IN (SELECT rowid FROM email_fts WHERE email_fts MATCH ?) \
+                 OR EXISTS (SELECT 1 FROM alert_evidence e WHERE e.network_message_id = ev.network_message_id \
+                            AND +e.rowid IN (SELECT rowid FROM evidence_fts WHERE evidence_fts MATCH ?)))"
+                    .to_string(),
+                fts_params(table, &phrase),
+            ),
+        },
+        Access::Seek => text_seek_condition(table, word, &phrase),
     }
 }
 
-/// Free text tested row by row, for a list walked in its own order ([`TextAccess::Seek`]). A word
+/// Free text tested row by row, for a list walked in its own order ([`Access::Seek`]). A word
 /// in most rows would cost a set of most rows if asked as one, so each row first seeks its own
 /// entry for the exact phrase (cheap, and true for most rows of a frequent word); only rows
-/// without it reach the rest of the prefix (`"w"* NOT "w"`, usually few rows) and the alert
-/// evidence, each a set built once and only if some row needs it.
+/// without it reach the rest of the prefix (`"w"* NOT "w"`, usually few rows) and, for a
+/// message, the URLs of alert evidence, each a set built once and only if some row needs it.
 fn text_seek_condition(table: Table, word: &str, phrase: &str) -> (String, Vec<Value>) {
     let exact = fts_exact(word);
     let rest = format!("{phrase} NOT {exact}");
     let sql = match table {
-        // The evidence too is sought row by row: a frequent word's evidence set is hundreds of
-        // thousands of rows, and a single-row lookup must use the exact phrase (with the
-        // prefix, FTS5 merges the word's whole doclist on every lookup, ~15 ms).
         Table::Threats => {
-            return (
-                "EXISTS (SELECT 1 FROM alert_fts WHERE alert_fts MATCH ? AND rowid = a.rowid) \
-                 OR +a.rowid IN (SELECT rowid FROM alert_fts WHERE alert_fts MATCH ?) \
-                 OR EXISTS (SELECT 1 FROM alert_evidence e WHERE e.tenant = a.tenant AND e.alert_id = a.id \
-                            AND (EXISTS (SELECT 1 FROM evidence_fts WHERE evidence_fts MATCH ? AND rowid = e.rowid) \
-                                 OR +e.rowid IN (SELECT rowid FROM evidence_fts WHERE evidence_fts MATCH ?)))"
-                    .to_string(),
-                vec![
-                    Value::Text(exact.clone()),
-                    Value::Text(rest.clone()),
-                    Value::Text(exact),
-                    Value::Text(rest),
-                ],
-            );
+            "EXISTS (SELECT 1 FROM alert_fts WHERE alert_fts MATCH ? AND rowid = a.rowid) \
+             OR +a.rowid IN (SELECT rowid FROM alert_fts WHERE alert_fts MATCH ?)"
         }
         Table::Emails => {
             "EXISTS (SELECT 1 FROM email_fts WHERE email_fts MATCH ? AND rowid = ev.rowid) \
              OR +ev.rowid IN (SELECT rowid FROM email_fts WHERE email_fts MATCH ?) \
              OR EXISTS (SELECT 1 FROM alert_evidence e WHERE e.network_message_id = ev.network_message_id \
-                        AND e.rowid IN (SELECT rowid FROM evidence_fts WHERE evidence_fts MATCH ?))"
+                        AND +e.rowid IN (SELECT rowid FROM evidence_fts WHERE evidence_fts MATCH ?))"
         }
     };
-    let evidence = fts_params(table, phrase).swap_remove(1);
-    (
-        sql.to_string(),
-        vec![Value::Text(exact), Value::Text(rest), evidence],
-    )
+    let mut params = vec![Value::Text(exact), Value::Text(rest)];
+    params.extend(fts_params(table, phrase).into_iter().skip(1));
+    (sql.to_string(), params)
 }
 
 /// Free text as a case-insensitive substring (`LIKE '%…%'`): only for words the full-text
@@ -1058,16 +1051,28 @@ fn text_like_condition(table: Table, word: &str) -> (String, Vec<Value>) {
     }
 }
 
-/// The condition of `query` on the `alerts` table (alias `a`); `now_ms` resolves durations.
-pub fn threat_where(query: &Query, now_ms: i64) -> SqlWhere {
-    threat_where_with(query, now_ms, &|_| TextAccess::Scan)
+/// `column` is one of `tenants`. A store holds a few tenants, each usually with a large share
+/// of the rows: a list walks its time order testing each row ([`Access::Scan`], the `+` keeps
+/// the planner from starting at the tenant's rows and sorting them all), unless the tenant has
+/// few rows ([`Access::Lookup`]).
+fn tenant_condition(column: &str, tenants: &[String], access: Access) -> (String, Vec<Value>) {
+    let values: Vec<&str> = tenants.iter().map(String::as_str).collect();
+    match access {
+        Access::Lookup => in_list(column, &values),
+        Access::Scan | Access::Seek => in_list(&format!("+{column}"), &values),
+    }
 }
 
-/// [`threat_where`], with free text reached as `access` says for each word.
+/// The condition of `query` on the `alerts` table (alias `a`); `now_ms` resolves durations.
+pub fn threat_where(query: &Query, now_ms: i64) -> SqlWhere {
+    threat_where_with(query, now_ms, &|_| Access::Scan)
+}
+
+/// [`threat_where`], with free text and tenants reached as `access` says for each term.
 pub fn threat_where_with(
     query: &Query,
     now_ms: i64,
-    access: &dyn Fn(&str) -> TextAccess,
+    access: &dyn Fn(&Filter) -> Access,
 ) -> SqlWhere {
     where_of(query, |filter| threat_term(filter, now_ms, access))
 }
@@ -1085,10 +1090,10 @@ fn where_of(query: &Query, term: impl Fn(&Filter) -> (String, Vec<Value>)) -> Sq
 fn threat_term(
     filter: &Filter,
     now_ms: i64,
-    access: &dyn Fn(&str) -> TextAccess,
+    access: &dyn Fn(&Filter) -> Access,
 ) -> (String, Vec<Value>) {
     match filter {
-        Filter::Text(v) => text_condition(Table::Threats, v, access(v)),
+        Filter::Text(v) => text_condition(Table::Threats, v, access(filter)),
         Filter::Sender(v) => evidence_match("e.sender", &address_match(v, is_full_address)),
         Filter::Recipient(v) => evidence_match("e.recipient", &address_match(v, is_full_address)),
         Filter::Domain(v) => {
@@ -1153,24 +1158,21 @@ fn threat_term(
             "a.created_ms < ?".into(),
             vec![Value::Integer(t.resolve(now_ms))],
         ),
-        Filter::Tenant(v) => {
-            let values: Vec<&str> = v.iter().map(String::as_str).collect();
-            in_list("a.tenant", &values)
-        }
+        Filter::Tenant(v) => tenant_condition("a.tenant", v, access(filter)),
     }
 }
 
 /// The condition of `query` on the `email_events` table (alias `ev`). Alert-only filters
 /// (severity, status) select the messages that alerts of that kind name in their evidence.
 pub fn email_where(query: &Query, now_ms: i64) -> SqlWhere {
-    email_where_with(query, now_ms, &|_| TextAccess::Scan)
+    email_where_with(query, now_ms, &|_| Access::Scan)
 }
 
-/// [`email_where`], with free text reached as `access` says for each word.
+/// [`email_where`], with free text and tenants reached as `access` says for each term.
 pub fn email_where_with(
     query: &Query,
     now_ms: i64,
-    access: &dyn Fn(&str) -> TextAccess,
+    access: &dyn Fn(&Filter) -> Access,
 ) -> SqlWhere {
     where_of(query, |filter| email_term(filter, now_ms, access))
 }
@@ -1189,10 +1191,10 @@ fn messages_of_alerts(alert_cond: &str) -> String {
 fn email_term(
     filter: &Filter,
     now_ms: i64,
-    access: &dyn Fn(&str) -> TextAccess,
+    access: &dyn Fn(&Filter) -> Access,
 ) -> (String, Vec<Value>) {
     match filter {
-        Filter::Text(v) => text_condition(Table::Emails, v, access(v)),
+        Filter::Text(v) => text_condition(Table::Emails, v, access(filter)),
         Filter::Sender(v) => {
             let (c, p) = column_match("ev.sender_from", &address_match(v, is_full_address));
             (c, vec![p])
@@ -1245,10 +1247,7 @@ fn email_term(
             "ev.timestamp_ms < ?".into(),
             vec![Value::Integer(t.resolve(now_ms))],
         ),
-        Filter::Tenant(v) => {
-            let values: Vec<&str> = v.iter().map(String::as_str).collect();
-            in_list("ev.tenant", &values)
-        }
+        Filter::Tenant(v) => tenant_condition("ev.tenant", v, access(filter)),
     }
 }
 
@@ -1511,6 +1510,9 @@ mod tests {
             VALUES ('t', 'n1', 'bob@contoso.com', 1000, 'x', 'eve@evil.test', 'evil.test', 'Invoice 50% off', 'Delivered', 'Inbox/folder', 'Phish', 0, '{}'),
                    ('t', 'n2', 'amy@contoso.com', 2000, 'x', 'mal@bad.test', 'bad.test', 'Payroll', 'Blocked', 'Quarantine', 'Malware', 0, '{}'),
                    ('t', 'n3', 'cy@contoso.com', 3000, 'x', 'cy@contoso.com', 'contoso.com', 'Lunch', 'Delivered', 'Inbox/folder', NULL, 0, '{}');
+            -- What an ingest does once an alert's evidence is written.
+            INSERT INTO alert_fts (rowid, title, description, evidence, recipients)
+            SELECT rowid, title, description, evidence, recipients FROM alert_fts_source;
             "#,
         )
         .unwrap();

@@ -177,6 +177,20 @@ async fn captured_pages_and_hunting_import_like_a_sync() {
         assert_eq!(a.len(), b.len(), "{sql}");
         assert!(a == b, "{sql}: imported rows differ from synced ones");
     }
+    // Each threat is found by the text of its evidence, indexed as a sync indexes it.
+    let unfound = count(
+        &imported,
+        r#"SELECT count(*) FROM alert_evidence e JOIN alerts a ON a.tenant = e.tenant AND a.id = e.alert_id
+         WHERE e.recipient IS NOT NULL AND NOT EXISTS (SELECT 1 FROM alert_fts
+             WHERE alert_fts MATCH '"' || replace(e.recipient, '"', '') || '"' AND rowid = a.rowid)"#,
+    );
+    assert!(
+        count(
+            &imported,
+            "SELECT count(*) FROM alert_evidence WHERE recipient IS NOT NULL"
+        ) > 0
+    );
+    assert_eq!(unfound, 0, "evidence recipients the threat index misses");
     assert_eq!(
         count(&imported, "SELECT count(*) FROM checkpoints")
             + count(&imported, "SELECT count(*) FROM gaps")

@@ -207,8 +207,8 @@ fn assert_search_has_no_stale_hits(c: &Connection, pruned_words: &[String]) {
     );
     assert_eq!(
         ints(c, "SELECT rowid FROM evidence_fts"),
-        ints(c, "SELECT rowid FROM alert_evidence"),
-        "one evidence document per stored evidence row"
+        ints(c, "SELECT rowid FROM evidence_text WHERE url IS NOT NULL"),
+        "one evidence document per stored evidence row with URLs"
     );
     let events = ints(c, "SELECT rowid FROM email_events");
     let alerts = ints(c, "SELECT rowid FROM alerts");

@@ -185,8 +185,9 @@ fn evidence_columns(raw: &RawValue) -> EvidenceColumns {
 const EVIDENCE_CHUNK: usize = 100;
 
 /// The evidence of the alerts a page changed, written after the page's alerts: all deletes,
-/// then the inserts many rows per statement. (Rows fire full-text triggers; FTS5 flushes its
-/// pending terms at every statement, so one row per statement costs an index segment per row.)
+/// then the inserts many rows per statement (rows fire a full-text trigger; FTS5 flushes its
+/// pending terms at every statement, so one row per statement costs an index segment per row),
+/// then the alerts' full-text documents, which include their evidence.
 fn write_evidence(
     tx: &Transaction<'_>,
     tenant: &str,
@@ -263,6 +264,28 @@ fn write_evidence(
         }
         insert.raw_execute()?;
     }
+    index_threat_text(tx, tenant, jobs.iter().map(|(id, _)| id.as_str()))
+}
+
+/// Indexes the full-text documents of the alerts `ids` of `tenant` (schema/0009_threat_text.sql)
+/// once their evidence is written: one statement for all of them, as FTS5 flushes its pending
+/// terms at the end of each.
+fn index_threat_text<'a>(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    ids: impl Iterator<Item = &'a str>,
+) -> rusqlite::Result<()> {
+    let ids = serde_json::Value::from(ids.collect::<Vec<_>>()).to_string();
+    let rowids =
+        "SELECT rowid FROM alerts WHERE tenant = ?1 AND id IN (SELECT value FROM json_each(?2))";
+    tx.prepare_cached(&format!("DELETE FROM alert_fts WHERE rowid IN ({rowids})"))?
+        .execute(params![tenant, ids])?;
+    tx.prepare_cached(&format!(
+        "INSERT INTO alert_fts (rowid, title, description, evidence, recipients)
+         SELECT rowid, title, description, evidence, recipients FROM alert_fts_source
+         WHERE rowid IN ({rowids})"
+    ))?
+    .execute(params![tenant, ids])?;
     Ok(())
 }
 

@@ -1,33 +1,43 @@
 //! The full-text indexes (schema/0004_fts.sql) seen from the lists: how many rows a word
-//! matches decides how a list reaches them ([`TextAccess`]). The dashboard and
+//! matches decides how a list reaches them ([`Access`]). The dashboard and
 //! `mailtrail search` build their conditions here; the SQL itself is [`crate::search`]'s.
 
-use rusqlite::{params, params_from_iter};
+use rusqlite::params_from_iter;
+use rusqlite::types::Value;
 
 use super::Store;
 use crate::search::{
-    Filter, Query, SqlWhere, Table, TextAccess, email_where_with, fts_exact, fts_params,
-    fts_phrase, threat_where_with,
+    Access, Filter, Query, SqlWhere, Table, email_where, email_where_with, fts_exact, fts_params,
+    fts_phrase, threat_where, threat_where_with,
 };
 
 /// Below this many matching rows a list starts from the matches and sorts them (a few
 /// milliseconds per thousand); from it on, it walks its own order and tests each row.
 pub const LOOKUP_MAX: i64 = 10_000;
 
+/// How many index entries per counted row a capped count from the index reads before giving
+/// up: enough when at least half the word's rows pass the other terms (a tenant, a time span).
+const COUNT_EXAMINE: i64 = 2;
+
+/// Every full-text document written again from its source rows (schema/0004_fts.sql,
+/// schema/0009_threat_text.sql).
+const REBUILD: &str = "INSERT INTO email_fts (email_fts) VALUES ('rebuild');
+     INSERT INTO alert_fts (alert_fts) VALUES ('delete-all');
+     INSERT INTO alert_fts (rowid, title, description, evidence, recipients)
+     SELECT rowid, title, description, evidence, recipients FROM alert_fts_source;
+     INSERT INTO evidence_fts (evidence_fts) VALUES ('delete-all');
+     INSERT INTO evidence_fts (rowid, url) SELECT rowid, url FROM evidence_text WHERE url IS NOT NULL;";
+
 /// How many of the newest rows tell whether a frequent word is in most rows: seeking each row
 /// of a walk pays only when at least half of them match.
 const DENSITY_SAMPLE: i64 = 1_000;
 
-/// Evidence rows per threat above which a word's evidence rows are likely to name more
-/// threats than a capped count needs.
-const EVIDENCE_PER_THREAT: i64 = 4;
-
 impl Store {
     /// How a list should reach the rows of `table` that `word` matches. Counting stops at
     /// [`LOOKUP_MAX`], so asking costs at most that many index entries.
-    pub fn text_access(&self, table: Table, word: &str) -> TextAccess {
+    pub fn text_access(&self, table: Table, word: &str) -> Access {
         let Some(phrase) = fts_phrase(word) else {
-            return TextAccess::Scan;
+            return Access::Scan;
         };
         let own = match table {
             Table::Threats => "alert_fts",
@@ -39,24 +49,21 @@ impl Store {
         if self.frequent_in(own, &exact) {
             // Dense among the newest rows (a list's first page): seek row by row.
             return if self.dense_in(own, &exact) {
-                TextAccess::Seek
+                Access::Seek
             } else {
-                TextAccess::Scan
+                Access::Scan
             };
         }
-        // A threat's evidence is as much its text as its title: a word in most evidence rows
-        // (a tenant's domain) is sought evidence row by evidence row, never gathered.
-        if table == Table::Threats
-            && self.frequent_in("evidence_fts", &exact)
-            && self.dense_in("evidence_fts", &exact)
-        {
-            return TextAccess::Seek;
-        }
-        // The two indexes' own counts (no join to the rows): a bound on the rows that match.
-        let sql = format!(
-            "SELECT (SELECT count(*) FROM (SELECT 1 FROM {own} WHERE {own} MATCH ?1 LIMIT {LOOKUP_MAX}))
-                  + (SELECT count(*) FROM (SELECT 1 FROM evidence_fts WHERE evidence_fts MATCH ?2 LIMIT {LOOKUP_MAX}))"
-        );
+        // The indexes' own counts (no join to the rows): a bound on the rows that match.
+        let sql = match table {
+            Table::Threats => format!(
+                "SELECT count(*) FROM (SELECT 1 FROM alert_fts WHERE alert_fts MATCH ?1 LIMIT {LOOKUP_MAX})"
+            ),
+            Table::Emails => format!(
+                "SELECT (SELECT count(*) FROM (SELECT 1 FROM email_fts WHERE email_fts MATCH ?1 LIMIT {LOOKUP_MAX}))
+                      + (SELECT count(*) FROM (SELECT 1 FROM evidence_fts WHERE evidence_fts MATCH ?2 LIMIT {LOOKUP_MAX}))"
+            ),
+        };
         let n = self.conn.prepare_cached(&sql).and_then(|mut s| {
             s.query_row(params_from_iter(fts_params(table, &phrase)), |r| {
                 r.get::<_, i64>(0)
@@ -64,8 +71,8 @@ impl Store {
         });
         // On an error the list's own query reports it; scanning is right for any count.
         match n {
-            Ok(n) if n < LOOKUP_MAX => TextAccess::Lookup,
-            _ => TextAccess::Scan,
+            Ok(n) if n < LOOKUP_MAX => Access::Lookup,
+            _ => Access::Scan,
         }
     }
 
@@ -93,15 +100,22 @@ impl Store {
     }
 
     /// Whether more than `cap` rows of `table` match `query`, answered from the full-text
-    /// indexes alone when every term is a free-text word: the rows whose own text holds every
-    /// word exactly are a subset of the matches, so counting them (streamed, to `cap + 1`)
-    /// settles a capped count without testing any row. False when it does not settle it.
-    pub fn text_count_exceeds(&self, table: Table, query: &Query, cap: i64) -> bool {
+    /// index when the query is free-text words narrowed at most by tenants and time bounds: the
+    /// rows whose own document holds every word exactly are a subset of the matches, so
+    /// counting those of them that pass the other terms (streamed from the index, at most
+    /// [`COUNT_EXAMINE`] × `cap` entries, to `cap + 1`)
+    /// settles a capped count without a set of every match. False when it does not settle it.
+    pub fn text_count_exceeds(&self, table: Table, query: &Query, now_ms: i64, cap: i64) -> bool {
         let mut words = Vec::new();
+        let mut rest = Query::default();
         for term in &query.terms {
             match &term.filter {
                 Filter::Text(w) if !term.negated && fts_phrase(w).is_some() => {
                     words.push(fts_exact(w));
+                }
+                // Tested on each row the index yields: only what a row answers by itself.
+                Filter::Tenant(_) | Filter::Since(_) | Filter::Until(_) => {
+                    rest.terms.push(term.clone());
                 }
                 _ => return false,
             }
@@ -109,43 +123,42 @@ impl Store {
         if words.is_empty() {
             return false;
         }
-        let all = words.join(" AND ");
         let limit = cap.saturating_add(1);
-        let own = match table {
+        let all = Value::Text(words.join(" AND "));
+        let index = match table {
             Table::Threats => "alert_fts",
             Table::Emails => "email_fts",
         };
-        let sql =
-            format!("SELECT count(*) FROM (SELECT 1 FROM {own} WHERE {own} MATCH ?1 LIMIT ?2)");
-        let count = |sql: &str| {
-            self.conn
-                .prepare_cached(sql)
-                .and_then(|mut s| s.query_row(params![all, limit], |r| r.get::<_, i64>(0)))
-                // On an error the list's own count reports it.
-                .unwrap_or(0)
-        };
-        if count(&sql) >= limit {
-            return true;
-        }
-        // A threat also matches through its evidence: the distinct alerts of evidence rows
-        // holding every word. Worth it only when those rows are many more than the cap (a
-        // threat has several evidence rows).
-        if table == Table::Threats {
-            let rows = format!(
-                "SELECT count(*) FROM (SELECT 1 FROM evidence_fts WHERE evidence_fts MATCH ?1
-                 LIMIT ?2 * {EVIDENCE_PER_THREAT})"
+        let (sql, params) = if rest.terms.is_empty() {
+            // Nothing else to test: the index's rows are the count.
+            (
+                format!(
+                    "SELECT count(*) FROM (SELECT 1 FROM {index} WHERE {index} MATCH ? LIMIT ?)"
+                ),
+                vec![all, Value::Integer(limit)],
+            )
+        } else {
+            let (source, alias, w) = match table {
+                Table::Threats => ("alerts", "a", threat_where(&rest, now_ms)),
+                Table::Emails => ("email_events", "ev", email_where(&rest, now_ms)),
+            };
+            let sql = format!(
+                "SELECT count(*) FROM (SELECT 1 FROM
+                    (SELECT rowid FROM {index} WHERE {index} MATCH ? LIMIT ?) f
+                    CROSS JOIN {source} {alias} ON {alias}.rowid = f.rowid
+                 WHERE {} LIMIT ?)",
+                w.expr()
             );
-            if count(&rows) >= limit * EVIDENCE_PER_THREAT {
-                let alerts = "SELECT count(*) FROM (SELECT DISTINCT t.rowid FROM evidence_fts f
-                     CROSS JOIN alert_evidence e ON e.rowid = f.rowid
-                     CROSS JOIN alerts t ON t.tenant = e.tenant AND t.id = e.alert_id
-                     WHERE evidence_fts MATCH ?1 LIMIT ?2)";
-                if count(alerts) >= limit {
-                    return true;
-                }
-            }
-        }
-        false
+            let mut params = vec![all, Value::Integer(limit.saturating_mul(COUNT_EXAMINE))];
+            params.extend(w.params);
+            params.push(Value::Integer(limit));
+            (sql, params)
+        };
+        self.conn
+            .prepare_cached(&sql)
+            .and_then(|mut s| s.query_row(params_from_iter(params), |r| r.get::<_, i64>(0)))
+            // On an error the list's own count reports it.
+            .is_ok_and(|n| n >= limit)
     }
 
     /// Rebuilds the three full-text indexes from their rows: for after a full `VACUUM`, which
@@ -153,52 +166,124 @@ impl Store {
     pub fn rebuild_fts(&mut self) -> Result<(), super::StoreError> {
         let tx = self
             .conn
-            .transaction()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(|e| super::sqlite_err(&self.path, e))?;
-        tx.execute_batch(
-            "INSERT INTO email_fts (email_fts) VALUES ('rebuild');
-             INSERT INTO alert_fts (alert_fts) VALUES ('delete-all');
-             INSERT INTO alert_fts (rowid, title, description)
-             SELECT rowid, title, CASE WHEN json_valid(raw) THEN json_extract(raw, '$.description') END
-             FROM alerts;
-             INSERT INTO evidence_fts (evidence_fts) VALUES ('delete-all');
-             INSERT INTO evidence_fts (rowid, subject, sender, recipient, display_names, url)
-             SELECT rowid, subject, sender, recipient, display_names, url FROM evidence_fts_source;",
-        )
-        .and_then(|()| tx.commit())
-        .map_err(|e| super::sqlite_err(&self.path, e))
+        tx.execute_batch(REBUILD)
+            .and_then(|()| tx.commit())
+            .map_err(|e| super::sqlite_err(&self.path, e))
     }
 
-    /// The condition of `query` on `alerts AS a`, free text reached the fast way.
+    /// How a list should reach the rows of `table` of `tenants`: from the tenant's own rows
+    /// when they are few (fewer than [`LOOKUP_MAX`], counted through the key's index), else by
+    /// walking the list's order.
+    pub fn tenant_access(&self, table: Table, tenants: &[String]) -> Access {
+        let source = match table {
+            Table::Threats => "alerts",
+            Table::Emails => "email_events",
+        };
+        let sql = format!(
+            "SELECT count(*) FROM (SELECT 1 FROM {source} WHERE tenant IN (SELECT value FROM json_each(?1)) LIMIT {LOOKUP_MAX})"
+        );
+        let list = serde_json::Value::from(tenants.to_vec()).to_string();
+        let n = self
+            .conn
+            .prepare_cached(&sql)
+            .and_then(|mut s| s.query_row([list], |r| r.get::<_, i64>(0)));
+        match n {
+            Ok(n) if n < LOOKUP_MAX => Access::Lookup,
+            // On an error the list's own query reports it.
+            _ => Access::Scan,
+        }
+    }
+
+    /// The condition of `query` on `alerts AS a` for a page in time order, each term reached
+    /// the fast way.
     pub fn threat_filter(&self, query: &Query, now_ms: i64) -> SqlWhere {
-        threat_where_with(query, now_ms, &|w| {
-            walkable(query, self.text_access(Table::Threats, w))
-        })
+        let plan = self.plan(Table::Threats, query, Purpose::Page);
+        threat_where_with(query, now_ms, &plan)
     }
 
-    /// The condition of `query` on `email_events AS ev`, free text reached the fast way.
+    /// [`Store::threat_filter`] for counting the matches.
+    pub fn threat_count_filter(&self, query: &Query, now_ms: i64) -> SqlWhere {
+        let plan = self.plan(Table::Threats, query, Purpose::Count);
+        threat_where_with(query, now_ms, &plan)
+    }
+
+    /// The condition of `query` on `email_events AS ev` for a page in time order, each term
+    /// reached the fast way.
     pub fn email_filter(&self, query: &Query, now_ms: i64) -> SqlWhere {
-        email_where_with(query, now_ms, &|w| {
-            walkable(query, self.text_access(Table::Emails, w))
-        })
+        let plan = self.plan(Table::Emails, query, Purpose::Page);
+        email_where_with(query, now_ms, &plan)
+    }
+
+    /// [`Store::email_filter`] for counting the matches.
+    pub fn email_count_filter(&self, query: &Query, now_ms: i64) -> SqlWhere {
+        let plan = self.plan(Table::Emails, query, Purpose::Count);
+        email_where_with(query, now_ms, &plan)
+    }
+
+    /// How each term of `query` reaches its rows of `table`.
+    fn plan<'a>(
+        &'a self,
+        table: Table,
+        query: &'a Query,
+        purpose: Purpose,
+    ) -> impl Fn(&Filter) -> Access + 'a {
+        let tenants: Vec<(&Filter, Access)> = query
+            .terms
+            .iter()
+            .filter(|t| matches!(t.filter, Filter::Tenant(_)))
+            .map(|t| match &t.filter {
+                Filter::Tenant(v) => (&t.filter, self.tenant_access(table, v)),
+                _ => (&t.filter, Access::Scan),
+            })
+            .collect();
+        let walked = walks_in_order(query, &tenants);
+        move |filter: &Filter| match filter {
+            Filter::Text(w) => {
+                let started = std::time::Instant::now();
+                let access = match (self.text_access(table, w), purpose) {
+                    (Access::Seek, _) if !walked => Access::Scan,
+                    // A count reads every match in any order: the planner may start from the
+                    // matching rows (a word in fewer than most rows).
+                    (Access::Scan, Purpose::Count) => Access::Lookup,
+                    (other, _) => other,
+                };
+                tracing::debug!(
+                    "{table:?} {w:?}: {access:?} (asked in {} ms)",
+                    started.elapsed().as_millis()
+                );
+                access
+            }
+            Filter::Tenant(_) => tenants
+                .iter()
+                .find(|(f, _)| *f == filter)
+                .map_or(Access::Scan, |(_, a)| *a),
+            _ => Access::Scan,
+        }
     }
 }
 
-/// [`TextAccess::Seek`] only when nothing but free text and time bounds narrows the list: then
-/// the list walks its time index and a page is found after a short walk. Another filter (a
-/// tenant, a sender…) may lead the planner to another index and a sort, and a per-row seek over
-/// every row of it costs tens of seconds at a million rows; gathering the set is bounded.
-fn walkable(query: &Query, access: TextAccess) -> TextAccess {
-    let only_text_and_time = query.terms.iter().all(|t| {
-        matches!(
-            t.filter,
-            Filter::Text(_) | Filter::Since(_) | Filter::Until(_)
-        )
-    });
-    match access {
-        TextAccess::Seek if !only_text_and_time => TextAccess::Scan,
-        other => other,
-    }
+/// What a condition is for: a page walks the list's order, a count may start anywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Page,
+    Count,
+}
+
+/// Whether a list filtered by `query` surely walks its time index, so that free text may be
+/// sought row by row ([`Access::Seek`]): only free text, time bounds and walked tenants narrow
+/// it. Another filter (a sender, a severity…) may lead the planner to another index and a
+/// sort, and a per-row seek over every row of it costs tens of seconds at a million rows;
+/// gathering the set is bounded.
+fn walks_in_order(query: &Query, tenants: &[(&Filter, Access)]) -> bool {
+    query.terms.iter().all(|t| match &t.filter {
+        Filter::Text(_) | Filter::Since(_) | Filter::Until(_) => true,
+        Filter::Tenant(_) => tenants
+            .iter()
+            .any(|(f, a)| *f == &t.filter && *a == Access::Scan),
+        _ => false,
+    })
 }
 
 #[cfg(test)]
@@ -256,7 +341,7 @@ mod tests {
     fn threats(s: &Store, text: &str) -> Vec<String> {
         let q = parse(text).unwrap();
         let mut out = Vec::new();
-        for access in [TextAccess::Scan, TextAccess::Seek, TextAccess::Lookup] {
+        for access in [Access::Scan, Access::Seek, Access::Lookup] {
             let w = threat_where_with(&q, 0, &|_| access);
             let sql = format!("SELECT a.id FROM alerts a WHERE {} ORDER BY a.id", w.expr());
             let mut stmt = s.conn().prepare(&sql).unwrap();
@@ -265,7 +350,7 @@ mod tests {
                 .unwrap()
                 .map(Result::unwrap)
                 .collect();
-            if access != TextAccess::Scan {
+            if access != Access::Scan {
                 assert_eq!(ids, out, "{text}: {access:?} and scan disagree");
             }
             out = ids;
@@ -283,7 +368,7 @@ mod tests {
     fn messages(s: &Store, text: &str) -> Vec<String> {
         let q = parse(text).unwrap();
         let mut out = Vec::new();
-        for access in [TextAccess::Scan, TextAccess::Seek, TextAccess::Lookup] {
+        for access in [Access::Scan, Access::Seek, Access::Lookup] {
             let w = email_where_with(&q, 0, &|_| access);
             let sql = format!(
                 "SELECT ev.network_message_id || '/' || ev.recipient FROM email_events ev WHERE {} ORDER BY 1",
@@ -295,7 +380,7 @@ mod tests {
                 .unwrap()
                 .map(Result::unwrap)
                 .collect();
-            if access != TextAccess::Scan {
+            if access != Access::Scan {
                 assert_eq!(ids, out, "{text}: {access:?} and scan disagree");
             }
             out = ids;
@@ -519,18 +604,26 @@ mod tests {
         // What a VACUUM may do: new rowids, without the triggers knowing.
         s.conn()
             .execute_batch(
-                "PRAGMA recursive_triggers = OFF;
-                 DROP TRIGGER alerts_fts_update;
-                 UPDATE alerts SET rowid = rowid + 100;",
+                "DROP TRIGGER alert_evidence_fts_update;
+                 UPDATE alerts SET rowid = rowid + 100;
+                 UPDATE alert_evidence SET rowid = rowid + 100;",
             )
             .unwrap();
-        assert_eq!(
-            threats_by_title(&s, "phish"),
-            none(),
-            "the index is stale now"
-        );
+        for word in ["phish", "salary"] {
+            assert_eq!(threats_by_title(&s, word), none(), "the index is stale now");
+        }
         s.rebuild_fts().unwrap();
-        assert_eq!(threats_by_title(&s, "phish"), ["a1"]);
+        for word in ["phish", "salary", "\"second-link\""] {
+            assert_eq!(threats_by_title(&s, word), ["a1"], "{word}");
+        }
+        s.ingest_email_events(
+            "t",
+            &[email("nm-a1", "bob@contoso.com", "hi")],
+            Advance::No,
+            None,
+        )
+        .unwrap();
+        assert_eq!(messages(&s, "second-link"), ["nm-a1/bob@contoso.com"]);
     }
 
     fn threats_by_title(s: &Store, word: &str) -> Vec<String> {
@@ -550,42 +643,100 @@ mod tests {
         let mut s = Store::open(&dir.path().join("f.db")).unwrap();
         s.ingest_email_events("t", &[email("m1", "a@x.com", "Lunch")], Advance::No, None)
             .unwrap();
-        assert_eq!(s.text_access(Table::Emails, "lunch"), TextAccess::Lookup);
-        assert_eq!(s.text_access(Table::Emails, "%"), TextAccess::Scan);
+        assert_eq!(s.text_access(Table::Emails, "lunch"), Access::Lookup);
+        assert_eq!(s.text_access(Table::Emails, "%"), Access::Scan);
         let many: Vec<Box<RawValue>> = (0..LOOKUP_MAX)
             .map(|i| email(&format!("n{i}"), "a@x.com", "Weekly digest"))
             .collect();
         s.ingest_email_events("t", &many, Advance::No, None)
             .unwrap();
         // In nearly every row as a whole word: each row seeks its own entry.
-        assert_eq!(s.text_access(Table::Emails, "digest"), TextAccess::Seek);
+        assert_eq!(s.text_access(Table::Emails, "digest"), Access::Seek);
         // Frequent only as a prefix: the walk tests rows against the set.
-        assert_eq!(s.text_access(Table::Emails, "dige"), TextAccess::Scan);
-        assert_eq!(s.text_access(Table::Emails, "lunch"), TextAccess::Lookup);
+        assert_eq!(s.text_access(Table::Emails, "dige"), Access::Scan);
+        assert_eq!(s.text_access(Table::Emails, "lunch"), Access::Lookup);
     }
 
     #[test]
-    fn only_free_text_and_time_bounds_may_seek_row_by_row() {
-        for (query, seek) in [
-            ("digest", true),
-            ("digest since:7d until:1d", true),
-            ("digest -weekly", true),
-            ("digest tenant:contoso", false),
-            ("digest sender:a@x.com", false),
-            ("digest severity:high", false),
+    fn a_big_tenant_is_walked_and_a_small_one_looked_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("f.db")).unwrap();
+        let many: Vec<Box<RawValue>> = (0..LOOKUP_MAX)
+            .map(|i| email(&format!("n{i}"), "a@x.com", "Weekly digest"))
+            .collect();
+        s.ingest_email_events("big", &many, Advance::No, None)
+            .unwrap();
+        s.ingest_email_events(
+            "small",
+            &[email("m1", "b@x.com", "Weekly digest")],
+            Advance::No,
+            None,
+        )
+        .unwrap();
+        let text = Filter::Text("digest".into());
+        for (query, text_access, tenant_access) in [
+            ("digest", Access::Seek, None),
+            ("digest since:7d until:1d", Access::Seek, None),
+            ("digest -weekly", Access::Seek, None),
+            (
+                "digest tenant:big",
+                Access::Seek,
+                Some(("big", Access::Scan)),
+            ),
+            (
+                "digest tenant:small",
+                Access::Scan,
+                Some(("small", Access::Lookup)),
+            ),
+            (
+                "digest tenant:big,small",
+                Access::Seek,
+                Some(("big,small", Access::Scan)),
+            ),
+            ("digest sender:a@x.com", Access::Scan, None),
+            ("digest severity:high", Access::Scan, None),
         ] {
             let q = parse(query).unwrap();
-            let expected = if seek {
-                TextAccess::Seek
-            } else {
-                TextAccess::Scan
-            };
-            assert_eq!(walkable(&q, TextAccess::Seek), expected, "{query}");
-            assert_eq!(
-                walkable(&q, TextAccess::Lookup),
-                TextAccess::Lookup,
-                "{query}"
-            );
+            let plan = s.plan(Table::Emails, &q, Purpose::Page);
+            assert_eq!(plan(&text), text_access, "{query}");
+            if let Some((name, access)) = tenant_access {
+                let names: Vec<String> = name.split(',').map(String::from).collect();
+                assert_eq!(plan(&Filter::Tenant(names)), access, "{query}");
+            }
         }
+        assert_eq!(
+            s.tenant_access(Table::Emails, &["nobody".into()]),
+            Access::Lookup
+        );
+        // The walk and the lookup find the same rows: every access agrees with a scan.
+        assert_eq!(messages(&s, "digest tenant:small"), ["m1/b@x.com"]);
+        assert_eq!(
+            s.event_count(&parse("digest tenant:big").unwrap(), 0, 100_000)
+                .unwrap()
+                .n,
+            LOOKUP_MAX
+        );
+        // The plans: the big tenant's page walks time order; the small one's starts at its rows.
+        let sql = |q: &str| {
+            let w = s.email_filter(&parse(q).unwrap(), 0);
+            let sql = format!(
+                "EXPLAIN QUERY PLAN SELECT ev.rowid FROM email_events ev WHERE {} ORDER BY ev.timestamp_ms DESC LIMIT 50",
+                w.expr()
+            );
+            let mut stmt = s.conn().prepare(&sql).unwrap();
+            let rows: Vec<String> = stmt
+                .query_map(params_from_iter(w.params.iter()), |r| r.get::<_, String>(3))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            rows.join("\n")
+        };
+        let big = sql("tenant:big");
+        assert!(
+            big.contains("email_events_time") && !big.contains("TEMP B-TREE"),
+            "{big}"
+        );
+        let small = sql("tenant:small");
+        assert!(!small.contains("email_events_time"), "{small}");
     }
 }

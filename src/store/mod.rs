@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0005_notes.sql"),
     include_str!("../../schema/0006_retention.sql"),
     include_str!("../../schema/0008_triage.sql"),
+    include_str!("../../schema/0009_threat_text.sql"),
 ];
 
 /// The schema version this build writes.
@@ -336,6 +337,13 @@ impl Store {
             .map_err(|e| sqlite_err(&path, e))?;
         if current >= SCHEMA_VERSION {
             return Ok(());
+        }
+        if current > 0 {
+            // Some migrations rebuild an index over every stored row (~15 s at a million).
+            tracing::warn!(
+                "store {}: upgrading from schema v{current} to v{SCHEMA_VERSION}, once; a large store takes a minute",
+                path.display()
+            );
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
             tx.execute_batch(sql).map_err(|e| sqlite_err(&path, e))?;

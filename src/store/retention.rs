@@ -683,40 +683,9 @@ impl Store {
                 "PRAGMA temp_store = FILE; PRAGMA auto_vacuum = INCREMENTAL; VACUUM; PRAGMA temp_store = MEMORY;",
             )
             .map_err(|e| self.err(e))?;
-        self.reindex_after_vacuum()?;
+        // VACUUM may renumber the implicit rowids the contentless full-text indexes key on.
+        self.rebuild_fts()?;
         Ok(Vacuum::Full)
-    }
-
-    /// VACUUM may renumber the implicit rowids that the contentless full-text indexes of alerts
-    /// and evidence key on (schema/0004_fts.sql): index them again from their sources. The
-    /// email index keys on `email_events.rowid`, an INTEGER PRIMARY KEY, which VACUUM keeps.
-    fn reindex_after_vacuum(&mut self) -> Result<(), StoreError> {
-        let path = self.path.clone();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| sqlite_err(&path, e))?;
-        let reindex = || -> rusqlite::Result<()> {
-            if table_exists(&tx, "alert_fts")? {
-                // The same document as the alerts_fts_insert trigger writes.
-                tx.execute_batch(
-                    "INSERT INTO alert_fts (alert_fts) VALUES ('delete-all');
-                     INSERT INTO alert_fts (rowid, title, description)
-                     SELECT rowid, title, CASE WHEN json_valid(raw) THEN json_extract(raw, '$.description') END
-                     FROM alerts;",
-                )?;
-            }
-            if table_exists(&tx, "evidence_fts")? {
-                tx.execute_batch(
-                    "INSERT INTO evidence_fts (evidence_fts) VALUES ('delete-all');
-                     INSERT INTO evidence_fts (rowid, subject, sender, recipient, display_names, url)
-                     SELECT rowid, subject, sender, recipient, display_names, url FROM evidence_fts_source;",
-                )?;
-            }
-            Ok(())
-        };
-        reindex().map_err(|e| sqlite_err(&path, e))?;
-        tx.commit().map_err(|e| sqlite_err(&path, e))
     }
 }
 

@@ -307,11 +307,20 @@ impl Store {
         params: &[Value],
         map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
     ) -> Result<Vec<T>, StoreError> {
+        let started = std::time::Instant::now();
         let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map(params_from_iter(params.iter()), map)
             .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+        let rows = rows
+            .collect::<Result<Vec<T>, _>>()
+            .map_err(|e| self.err(e))?;
+        tracing::debug!(
+            "{} rows in {} ms: {sql} {params:?}",
+            rows.len(),
+            started.elapsed().as_millis()
+        );
+        Ok(rows)
     }
 
     fn capped_count(
@@ -434,13 +443,13 @@ impl Store {
 
     /// How many threats match (up to `cap`).
     pub fn threat_count(&self, query: &Query, now_ms: i64, cap: i64) -> Result<Count, StoreError> {
-        if self.text_count_exceeds(Table::Threats, query, cap) {
+        if self.text_count_exceeds(Table::Threats, query, now_ms, cap) {
             return Ok(Count {
                 n: cap,
                 capped: true,
             });
         }
-        let w = self.threat_filter(query, now_ms);
+        let w = self.threat_count_filter(query, now_ms);
         self.capped_count(&format!("alerts a WHERE {}", w.expr()), &w.params, cap)
     }
 
@@ -803,13 +812,13 @@ impl Store {
 
     /// How many email events match (up to `cap`).
     pub fn event_count(&self, query: &Query, now_ms: i64, cap: i64) -> Result<Count, StoreError> {
-        if self.text_count_exceeds(Table::Emails, query, cap) {
+        if self.text_count_exceeds(Table::Emails, query, now_ms, cap) {
             return Ok(Count {
                 n: cap,
                 capped: true,
             });
         }
-        let w = self.email_filter(query, now_ms);
+        let w = self.email_count_filter(query, now_ms);
         self.capped_count(
             &format!("email_events ev WHERE {}", w.expr()),
             &w.params,
