@@ -532,19 +532,29 @@ fn migrate(path: &Path) {
     }
 }
 
-/// Free text through the full-text indexes (schema/0004_fts.sql): words from rare to present
-/// in every message, each as a first page of 200 and a capped count, as the dashboard asks.
+/// Free text through the full-text indexes (schema/0004_fts.sql, 0009_threat_text.sql): words
+/// from rare to present in every message, alone and with a tenant or a time span, each as a
+/// first page of 200 and capped counts, as the dashboard asks.
 fn full_text(store: &Store, sender: &str) {
     let domain = sender.rsplit('@').next().unwrap_or_default();
+    let tenant = store
+        .known_tenants()
+        .expect("tenants")
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let with_tenant = format!("contoso tenant:{tenant}");
     for text in [
         "payroll",
         "invoice",
+        "account",
         "microsoft account",
         "\"unusual sign-in\"",
         sender,
         domain,
         "invoice since:7d",
         "contoso",
+        &with_tenant,
         "zzzqx",
     ] {
         let query = parse(text).expect("query");
@@ -578,6 +588,13 @@ fn full_text(store: &Store, sender: &str) {
             &format!("fts: event count (cap 10,000) {label}"),
             time(5, || {
                 store.event_count(&query, now_ms(), 10_000).expect("count");
+            }),
+            100.0,
+        );
+        row(
+            &format!("fts: threat count (cap 10,000) {label}"),
+            time(5, || {
+                store.threat_count(&query, now_ms(), 10_000).expect("count");
             }),
             100.0,
         );

@@ -102,8 +102,8 @@ impl Store {
     /// Whether more than `cap` rows of `table` match `query`, answered from the full-text
     /// index when the query is free-text words narrowed at most by tenants and time bounds: the
     /// rows whose own document holds every word exactly are a subset of the matches, so
-    /// counting those of them that pass the other terms (streamed from the index, at most
-    /// [`COUNT_EXAMINE`] × `cap` entries, to `cap + 1`)
+    /// counting those of them that pass the other terms (streamed from the index newest first,
+    /// as a time span keeps the newest, at most [`COUNT_EXAMINE`] × `cap` entries, to `cap + 1`)
     /// settles a capped count without a set of every match. False when it does not settle it.
     pub fn text_count_exceeds(&self, table: Table, query: &Query, now_ms: i64, cap: i64) -> bool {
         let mut words = Vec::new();
@@ -144,7 +144,7 @@ impl Store {
             };
             let sql = format!(
                 "SELECT count(*) FROM (SELECT 1 FROM
-                    (SELECT rowid FROM {index} WHERE {index} MATCH ? LIMIT ?) f
+                    (SELECT rowid FROM {index} WHERE {index} MATCH ? ORDER BY rowid DESC LIMIT ?) f
                     CROSS JOIN {source} {alias} ON {alias}.rowid = f.rowid
                  WHERE {} LIMIT ?)",
                 w.expr()
