@@ -10,6 +10,7 @@ use rusqlite::types::ValueRef;
 use crate::Failure;
 use crate::cli::{GlobalOpts, QueryArgs, QueryFormat};
 use crate::config::{self, LoadOptions};
+use crate::search::command::defuse_formula;
 use crate::store::query::{QueryError, QueryStore, sql_error};
 
 /// Rows a table shows when no `--limit` is given: a table is for reading, CSV/JSON for the rest.
@@ -210,7 +211,13 @@ fn write_csv(
         let Some(row) = rows.next()? else { break };
         let mut fields = Vec::with_capacity(columns.len());
         for i in 0..columns.len() {
-            fields.push(plain_text(row.get_ref(i)?));
+            let value = row.get_ref(i)?;
+            let text = plain_text(value);
+            // Text may be a sender's formula; a negative number is a number.
+            fields.push(match value {
+                ValueRef::Text(_) => defuse_formula(&text).into_owned(),
+                _ => text,
+            });
         }
         write_csv_record(out, fields.into_iter().map(Into::into))?;
         summary.rows += 1;
@@ -377,6 +384,16 @@ mod tests {
             "n,r,missing,text,blob,j\r\n1,2.0,,\"a,b \"\"q\"\"\nline\",00ff,\"{\"\"k\"\":1}\"\r\n"
         );
         assert_eq!(summary.rows, 1);
+    }
+
+    #[test]
+    fn csv_defuses_text_a_spreadsheet_would_run_but_not_negative_numbers() {
+        let sql = "SELECT '=HYPERLINK(\"http://evil.test\")' AS a, '@SUM(1)' AS b, '-2' AS c, -2 AS d, -2.5 AS e";
+        let (text, _) = output(sql, QueryFormat::Csv, None);
+        assert_eq!(
+            text,
+            "a,b,c,d,e\r\n\"'=HYPERLINK(\"\"http://evil.test\"\")\",'@SUM(1),'-2,-2,-2.5\r\n"
+        );
     }
 
     #[test]

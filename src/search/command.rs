@@ -243,19 +243,24 @@ fn records(found: &Found) -> Vec<Record> {
         .collect()
 }
 
-/// One CSV cell (RFC 4180): quoted when it holds a comma, quote or line break. A cell that a
-/// spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) gets a leading `'`:
-/// subjects come from whoever sent the mail.
-pub fn csv_cell(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
+/// Text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) with a
+/// leading `'`: subjects and names come from whoever sent the mail.
+pub fn defuse_formula(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}").into()
     } else {
-        value.to_string()
-    };
+        value.into()
+    }
+}
+
+/// One CSV cell (RFC 4180): quoted when it holds a comma, quote or line break, and its text
+/// [defused](defuse_formula).
+pub fn csv_cell(value: &str) -> String {
+    let value = defuse_formula(value);
     if value.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {
-        value
+        value.into_owned()
     }
 }
 
