@@ -285,6 +285,13 @@ pub fn status(global: &GlobalOpts, args: &StatusArgs) -> Result<(), Failure> {
             s.cursor.as_deref().unwrap_or("-")
         );
     }
+    if let Some(s) = &store {
+        let _ = writeln!(
+            out,
+            "\nstore: {}",
+            prune_line(s.last_prune()?, cfg.store.retention)
+        );
+    }
     for tenant in imported_only(&statuses) {
         let _ = writeln!(
             out,
@@ -320,6 +327,23 @@ pub fn status(global: &GlobalOpts, args: &StatusArgs) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// When the store was last pruned, and what that removed.
+fn prune_line(last: Option<crate::store::retention::LastPrune>, retention: Duration) -> String {
+    let keep = crate::duration::format_duration(retention);
+    match last {
+        None => format!(
+            "never pruned (retention {keep}; `mailtrail run` prunes daily, `mailtrail prune` now)"
+        ),
+        Some(p) => format!(
+            "last pruned {} ({}; {} rows removed, {:.1} MiB reclaimed; retention {keep})",
+            format_ms(p.started_ms),
+            p.outcome,
+            p.rows_removed,
+            p.bytes_reclaimed as f64 / 1_048_576.0
+        ),
+    }
 }
 
 /// Tenants whose rows all came from `mailtrail import`: stored rows, no sync run on any stream.

@@ -669,6 +669,20 @@ async fn the_command_prunes_and_reports_and_dry_run_changes_nothing() {
         before,
         "a dry run leaves the store byte for byte"
     );
+    let status = |db: &Path| {
+        let out = mailtrail(db, &["status"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let text = status(&f.db);
+    assert!(
+        text.contains("store: never pruned (retention 180d;"),
+        "{text}"
+    );
 
     let start = Utc::now();
     let run = mailtrail(&f.db, &["prune", "--older-than", &older]);
@@ -702,6 +716,18 @@ async fn the_command_prunes_and_reports_and_dry_run_changes_nothing() {
         }
     }
     assert!(kept.len() < events_before.len() && !kept.is_empty());
+    let removed: i64 = f
+        .conn()
+        .query_row("SELECT rows_removed FROM prune_runs", [], |r| r.get(0))
+        .unwrap();
+    assert!(removed >= (events_before.len() - kept.len()) as i64);
+    let text = status(&f.db);
+    assert!(
+        text.contains("store: last pruned ")
+            && text.contains(&format!("(ok; {removed} rows removed, "))
+            && text.contains("retention 180d)"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -400,6 +400,16 @@ fn delete_runs_batch(
     })
 }
 
+/// The newest prune run ([`Store::last_prune`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastPrune {
+    pub started_ms: i64,
+    /// running | ok | interrupted | failed
+    pub outcome: String,
+    pub rows_removed: i64,
+    pub bytes_reclaimed: i64,
+}
+
 impl Store {
     /// What a prune at `cutoff_ms` would remove, per table. Reads only (works on a store
     /// opened with [`Store::open_read_only`]).
@@ -485,6 +495,26 @@ impl Store {
     }
 
     /// When the last prune started (epoch ms), if any ever did.
+    /// The newest prune run, for `mailtrail status`: None when the store was never pruned.
+    pub fn last_prune(&self) -> Result<Option<LastPrune>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT started_ms, outcome, rows_removed, bytes_reclaimed FROM prune_runs
+                 ORDER BY started_ms DESC, id DESC LIMIT 1",
+                [],
+                |r| {
+                    Ok(LastPrune {
+                        started_ms: r.get(0)?,
+                        outcome: r.get(1)?,
+                        rows_removed: r.get(2)?,
+                        bytes_reclaimed: r.get(3)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
     pub fn last_prune_ms(&self) -> Result<Option<i64>, StoreError> {
         self.conn
             .query_row("SELECT max(started_ms) FROM prune_runs", [], |r| r.get(0))
