@@ -12,12 +12,9 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use mailtrail::collector::{self, Plan, Progress};
-use mailtrail::config::{Stream, SyncConfig};
 use mailtrail::search::parse;
 use mailtrail::simulator::{FaultPlan, Scale};
 use mailtrail::store::Store;
@@ -52,29 +49,7 @@ fn build_store() {
         .expect("runtime");
     rt.block_on(async {
         let sim = common::simulator(Scale::Large, FaultPlan::default()).await;
-        let src = common::source(&sim, 0);
-        let plan = Plan::new(
-            SyncConfig::default(),
-            Some(Duration::from_secs(30 * 86_400)),
-        );
-        let reports = collector::sync_all(
-            path.clone(),
-            std::slice::from_ref(&src),
-            &Stream::ALL,
-            &plan,
-            &AtomicBool::new(false),
-            &Progress::hidden(),
-        )
-        .await;
-        for r in &reports {
-            assert!(
-                r.error.is_none(),
-                "{}/{}: {:?}",
-                r.tenant,
-                r.stream,
-                r.error
-            );
-        }
+        common::sync_days(&sim, &path, 30).await;
     });
     let s = Store::open(&path).expect("store");
     let (events, alerts): (i64, i64) = s

@@ -6,29 +6,14 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::sync::atomic::AtomicBool;
-use std::time::Duration;
 
-use mailtrail::collector::{self, Plan, Progress};
-use mailtrail::config::{Stream, SyncConfig};
 use mailtrail::simulator::{FaultPlan, Scale};
 use serde_json::Value;
 
 async fn synced_store(dir: &Path) -> PathBuf {
     let path = dir.join("c.db");
     let sim = common::simulator(Scale::Small, FaultPlan::default()).await;
-    let src = common::source(&sim, 0);
-    let plan = Plan::new(SyncConfig::default(), Some(Duration::from_secs(7 * 86_400)));
-    let reports = collector::sync_all(
-        path.clone(),
-        std::slice::from_ref(&src),
-        &Stream::ALL,
-        &plan,
-        &AtomicBool::new(false),
-        &Progress::hidden(),
-    )
-    .await;
-    assert!(reports.iter().all(|r| r.error.is_none()));
+    common::sync_days(&sim, &path, 7).await;
     path
 }
 

@@ -7,12 +7,10 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::AtomicBool;
 
-use common::{simulator, source, start_time, token};
+use common::{simulator, start_time, token};
 use mailtrail::collector::activity::{COLUMNS, window_query};
-use mailtrail::collector::{self, Plan, Progress};
-use mailtrail::config::{Stream, SyncConfig};
+use mailtrail::config::SyncConfig;
 use mailtrail::import::{ImportRequest, import};
 use mailtrail::simulator::{FaultPlan, Scale, Simulator};
 use mailtrail::store::Store;
@@ -28,22 +26,7 @@ fn window() -> (i64, i64) {
 }
 
 async fn sync_into(sim: &Simulator, db: &Path) {
-    let plan = Plan::new(
-        SyncConfig::default(),
-        Some(std::time::Duration::from_secs(SINCE_DAYS as u64 * 86_400)),
-    );
-    let reports = collector::sync_all(
-        db.to_path_buf(),
-        &[source(sim, 0)],
-        &[Stream::Threats, Stream::Activity],
-        &plan,
-        &AtomicBool::new(false),
-        &Progress::hidden(),
-    )
-    .await;
-    for r in &reports {
-        assert!(r.error.is_none(), "{}: {:?}", r.stream, r.error);
-    }
+    common::sync_days(sim, db, SINCE_DAYS as u64).await;
 }
 
 /// Every alerts_v2 page updated in the sync's window, all services (the import must leave

@@ -7,12 +7,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::AtomicBool;
-use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use mailtrail::collector::{self, Plan, Progress};
-use mailtrail::config::{Stream, SyncConfig};
 use mailtrail::export::{ExportRequest, write_events};
 use mailtrail::ocsf::{Schema, Severity};
 use mailtrail::simulator::{FaultPlan, Scale, Simulator};
@@ -23,25 +19,7 @@ use mailtrail::tui::{Headless, TuiOptions};
 use serde_json::Value;
 
 async fn sync(sim: &Simulator, db: &Path) {
-    let plan = Plan::new(SyncConfig::default(), Some(Duration::from_secs(7 * 86_400)));
-    let reports = collector::sync_all(
-        db.to_path_buf(),
-        &[common::source(sim, 0)],
-        &Stream::ALL,
-        &plan,
-        &AtomicBool::new(false),
-        &Progress::hidden(),
-    )
-    .await;
-    for r in &reports {
-        assert!(
-            r.error.is_none(),
-            "{}/{}: {:?}",
-            r.tenant,
-            r.stream,
-            r.error
-        );
-    }
+    common::sync_days(sim, db, 7).await;
 }
 
 /// A store synced once, at the simulator's start time.

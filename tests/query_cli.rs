@@ -8,10 +8,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::sync::atomic::AtomicBool;
 
-use mailtrail::collector::{self, Plan, Progress};
-use mailtrail::config::{Stream, SyncConfig};
 use mailtrail::simulator::{FaultPlan, Scale};
 use rusqlite::Connection;
 use serde_json::Value;
@@ -21,24 +18,10 @@ use sha2::{Digest, Sha256};
 async fn synced_store(dir: &Path) -> PathBuf {
     let sim = common::simulator(Scale::Small, FaultPlan::default()).await;
     let db = dir.join("m.db");
-    let plan = Plan::new(
-        SyncConfig::default(),
-        Some(std::time::Duration::from_secs(7 * 86_400)),
-    );
-    let source = common::source(&sim, 0);
     let end = sim.clock().now();
     for days_back in [1, 0] {
         sim.clock().set(end - chrono::Duration::days(days_back));
-        let reports = collector::sync_all(
-            db.clone(),
-            std::slice::from_ref(&source),
-            &Stream::ALL,
-            &plan,
-            &AtomicBool::new(false),
-            &Progress::hidden(),
-        )
-        .await;
-        assert!(reports.iter().all(|r| r.error.is_none()), "sync failed");
+        common::sync_days(&sim, &db, 7).await;
     }
     db
 }

@@ -6,10 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::sync::atomic::AtomicBool;
 
-use mailtrail::collector::{self, Plan, Progress};
-use mailtrail::config::{Stream, SyncConfig};
 use mailtrail::simulator::{FaultPlan, Scale};
 use serde_json::Value;
 
@@ -22,20 +19,7 @@ fn synced_store(dir: &Path) -> PathBuf {
     let db = dir.join("m.db");
     rt.block_on(async {
         let sim = common::simulator(Scale::Small, FaultPlan::default()).await;
-        let plan = Plan::new(
-            SyncConfig::default(),
-            Some(std::time::Duration::from_secs(29 * 86_400)),
-        );
-        let reports = collector::sync_all(
-            db.clone(),
-            &[common::source(&sim, 0)],
-            &Stream::ALL,
-            &plan,
-            &AtomicBool::new(false),
-            &Progress::hidden(),
-        )
-        .await;
-        assert!(reports.iter().all(|r| r.error.is_none()));
+        common::sync_days(&sim, &db, 29).await;
     });
     db
 }

@@ -7,12 +7,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::sync::atomic::AtomicBool;
-use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
-use mailtrail::collector::{self, Plan, Progress};
-use mailtrail::config::{Stream, SyncConfig};
 use mailtrail::simulator::{FaultPlan, Scale};
 use mailtrail::store::Store;
 use mailtrail::store::sync::Advance;
@@ -32,26 +28,7 @@ fn seeded() -> &'static Path {
                 .expect("runtime");
             rt.block_on(async {
                 let sim = common::simulator(Scale::Small, FaultPlan::default()).await;
-                let src = common::source(&sim, 0);
-                let plan = Plan::new(SyncConfig::default(), Some(Duration::from_secs(7 * 86_400)));
-                let reports = collector::sync_all(
-                    path.clone(),
-                    std::slice::from_ref(&src),
-                    &Stream::ALL,
-                    &plan,
-                    &AtomicBool::new(false),
-                    &Progress::hidden(),
-                )
-                .await;
-                for r in &reports {
-                    assert!(
-                        r.error.is_none(),
-                        "{}/{}: {:?}",
-                        r.tenant,
-                        r.stream,
-                        r.error
-                    );
-                }
+                common::sync_days(&sim, &path, 7).await;
             });
             freeze_run_times(&path);
             (dir, path)

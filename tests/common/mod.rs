@@ -81,6 +81,35 @@ pub fn source(sim: &Simulator, i: usize) -> mailtrail::collector::TenantSource {
     }
 }
 
+/// One sync pass of simulated tenant 0, both streams, starting `days` back for a stream without
+/// a checkpoint, into the store `db`; panics naming the stream that failed.
+pub async fn sync_days(sim: &Simulator, db: &std::path::Path, days: u64) {
+    use mailtrail::collector::{self, Plan, Progress};
+    use mailtrail::config::{Stream, SyncConfig};
+    let plan = Plan::new(
+        SyncConfig::default(),
+        Some(std::time::Duration::from_secs(days * 86_400)),
+    );
+    let reports = collector::sync_all(
+        db.to_path_buf(),
+        &[source(sim, 0)],
+        &Stream::ALL,
+        &plan,
+        &std::sync::atomic::AtomicBool::new(false),
+        &Progress::hidden(),
+    )
+    .await;
+    for r in &reports {
+        assert!(
+            r.error.is_none(),
+            "{}/{}: {:?}",
+            r.tenant,
+            r.stream,
+            r.error
+        );
+    }
+}
+
 /// `mailtrail --db <db>` as a new user runs it: no MAILTRAIL_* settings from the environment
 /// of the test run, and a private home beside the store (so no user config is found).
 pub fn cli(db: &std::path::Path) -> std::process::Command {
