@@ -379,11 +379,25 @@ pub fn resolve_tenant(
                     tenant_id: Some(id.clone()).filter(|i| !i.is_empty()),
                     register: false,
                 },
-                (None, None) => Resolved {
-                    name: name.to_string(),
-                    tenant_id: data_id.cloned(),
-                    register: data_id.is_some(),
-                },
+                (None, None) => {
+                    // A new name for a tenant the store or the config already names would
+                    // store its data twice, under two tags.
+                    if let Some(d) = data_id
+                        && let Some((other, _)) = configured
+                            .iter()
+                            .chain(registered)
+                            .find(|(_, id)| same(id, d))
+                    {
+                        return Err(format!(
+                            "the data is from tenant {d}, known here as '{other}'; fix: pass --tenant {other}, or leave --tenant out"
+                        ));
+                    }
+                    Resolved {
+                        name: name.to_string(),
+                        tenant_id: data_id.cloned(),
+                        register: data_id.is_some(),
+                    }
+                }
             })
         }
         None => {
@@ -481,7 +495,7 @@ pub fn import(
     // tenant is settled, so a refused import leaves no file behind.
     let mut store = if store_path.exists() {
         if req.dry_run {
-            Store::open_read_only(store_path).ok()
+            Some(Store::open_read_only(store_path)?)
         } else {
             Some(Store::open(store_path)?)
         }
@@ -626,6 +640,12 @@ mod tests {
         assert!(e.contains("but the data is from tenant"), "{e}");
         // Two tenants in one import: refused.
         assert!(resolve_tenant(Some("x"), &ids(&[A, B]), &cfg, &[]).is_err());
+        // A new name for a tenant known under another one: refused, naming it.
+        for (cfg, stored) in [(&cfg, &pairs(&[])), (&pairs(&[]), &cfg)] {
+            let e = resolve_tenant(Some("other"), &ids(&[A]), cfg, stored).unwrap_err();
+            assert!(e.contains("known here as 'contoso'"), "{e}");
+            assert!(e.contains("--tenant contoso"), "{e}");
+        }
         // A configured domain cannot be compared with a GUID: the flag decides.
         let dom = pairs(&[("contoso", "contoso.onmicrosoft.com")]);
         assert!(resolve_tenant(Some("contoso"), &ids(&[B]), &dom, &[]).is_ok());
