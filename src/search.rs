@@ -1,4 +1,4 @@
-//! The one filter syntax of mailtrail — typed in the dashboard's `/` bar and (later) given to
+//! The one filter syntax of mailtrail — typed in the dashboard's `/` bar and given to
 //! `mailtrail search` — and its translation into SQL over the store.
 //!
 //! ```text
@@ -27,7 +27,7 @@
 //! [`parse`] is pure and reports errors with the byte range they cover. [`threat_where`] and
 //! [`email_where`] turn a [`Query`] into a boolean SQL expression over the `alerts` table
 //! (alias `a`) or the `email_events` table (alias `ev`) whose values are all bound parameters.
-//! Free text goes through [`text_condition`] alone: FTS5 (schema/0004_fts.sql) for words, a
+//! Free text goes through [`text_condition`] alone: FTS5 (schema/0004_fts.sql, 0009) for words, a
 //! substring match for terms of punctuation only.
 
 pub mod command;
@@ -961,7 +961,7 @@ pub fn fts_params(table: Table, phrase: &str) -> Vec<Value> {
 }
 
 /// Free text: the one place that decides how a word is searched. A word with letters or digits
-/// goes through the full-text indexes (schema/0004_fts.sql); one of punctuation only (`%`, `@`)
+/// goes through the full-text indexes (schema/0004_fts.sql, 0009); one of punctuation only (`%`, `@`)
 /// has no tokens there and is matched as a substring instead.
 pub fn text_condition(table: Table, word: &str, access: Access) -> (String, Vec<Value>) {
     let Some(phrase) = fts_phrase(word) else {
@@ -1510,12 +1510,12 @@ mod tests {
             VALUES ('t', 'n1', 'bob@contoso.com', 1000, 'x', 'eve@evil.test', 'evil.test', 'Invoice 50% off', 'Delivered', 'Inbox/folder', 'Phish', 0, '{}'),
                    ('t', 'n2', 'amy@contoso.com', 2000, 'x', 'mal@bad.test', 'bad.test', 'Payroll', 'Blocked', 'Quarantine', 'Malware', 0, '{}'),
                    ('t', 'n3', 'cy@contoso.com', 3000, 'x', 'cy@contoso.com', 'contoso.com', 'Lunch', 'Delivered', 'Inbox/folder', NULL, 0, '{}');
-            -- What an ingest does once an alert's evidence is written.
-            INSERT INTO alert_fts (rowid, title, description, evidence, recipients)
-            SELECT rowid, title, description, evidence, recipients FROM alert_fts_source;
             "#,
         )
         .unwrap();
+        // What an ingest does once an alert's evidence is written.
+        c.execute_batch(crate::store::fts::INDEX_ALERT_TEXT)
+            .unwrap();
         let threats = |q: &str| -> Vec<String> {
             let w = threat_where(&parse(q).unwrap(), 10_000);
             let sql = format!("SELECT id FROM alerts a WHERE {} ORDER BY id", w.expr());

@@ -275,15 +275,18 @@ fn index_threat_text<'a>(
     tenant: &str,
     ids: impl Iterator<Item = &'a str>,
 ) -> rusqlite::Result<()> {
-    let ids = serde_json::Value::from(ids.collect::<Vec<_>>()).to_string();
+    let ids: Vec<&str> = ids.collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let ids = serde_json::Value::from(ids).to_string();
     let rowids =
         "SELECT rowid FROM alerts WHERE tenant = ?1 AND id IN (SELECT value FROM json_each(?2))";
     tx.prepare_cached(&format!("DELETE FROM alert_fts WHERE rowid IN ({rowids})"))?
         .execute(params![tenant, ids])?;
     tx.prepare_cached(&format!(
-        "INSERT INTO alert_fts (rowid, title, description, evidence, recipients)
-         SELECT rowid, title, description, evidence, recipients FROM alert_fts_source
-         WHERE rowid IN ({rowids})"
+        "{} WHERE rowid IN ({rowids})",
+        super::fts::INDEX_ALERT_TEXT
     ))?
     .execute(params![tenant, ids])?;
     Ok(())

@@ -1,6 +1,7 @@
-//! The full-text indexes (schema/0004_fts.sql) seen from the lists: how many rows a word
-//! matches decides how a list reaches them ([`Access`]). The dashboard and
-//! `mailtrail search` build their conditions here; the SQL itself is [`crate::search`]'s.
+//! The full-text indexes (schema/0004_fts.sql, 0009_threat_text.sql) seen from the lists: how
+//! many rows a word or a tenant matches decides how a list reaches them ([`Access`]). The
+//! dashboard and `mailtrail search` build their conditions here, from [`crate::search`]'s
+//! terms; the probes that decide, capped counts and index rebuilds are this module's SQL.
 
 use rusqlite::params_from_iter;
 use rusqlite::types::Value;
@@ -19,22 +20,19 @@ pub const LOOKUP_MAX: i64 = 10_000;
 /// up: enough when at least half the word's rows pass the other terms (a tenant, a time span).
 const COUNT_EXAMINE: i64 = 2;
 
-/// Every full-text document written again from its source rows (schema/0004_fts.sql,
-/// schema/0009_threat_text.sql).
-const REBUILD: &str = "INSERT INTO email_fts (email_fts) VALUES ('rebuild');
-     INSERT INTO alert_fts (alert_fts) VALUES ('delete-all');
-     INSERT INTO alert_fts (rowid, title, description, evidence, recipients)
-     SELECT rowid, title, description, evidence, recipients FROM alert_fts_source;
-     INSERT INTO evidence_fts (evidence_fts) VALUES ('delete-all');
-     INSERT INTO evidence_fts (rowid, url) SELECT rowid, url FROM evidence_text WHERE url IS NOT NULL;";
+/// Writes the full-text documents of alerts (schema/0009_threat_text.sql); a `WHERE` on
+/// `rowid` picks which.
+pub(crate) const INDEX_ALERT_TEXT: &str =
+    "INSERT INTO alert_fts (rowid, title, description, evidence, recipients)
+     SELECT rowid, title, description, evidence, recipients FROM alert_fts_source";
 
 /// How many of the newest rows tell whether a frequent word is in most rows: seeking each row
 /// of a walk pays only when at least half of them match.
 const DENSITY_SAMPLE: i64 = 1_000;
 
 impl Store {
-    /// How a list should reach the rows of `table` that `word` matches. Counting stops at
-    /// [`LOOKUP_MAX`], so asking costs at most that many index entries.
+    /// How a list should reach the rows of `table` that `word` matches. Each probe stops
+    /// counting at [`LOOKUP_MAX`]; only a frequent word's prefix is merged in full by FTS5.
     pub fn text_access(&self, table: Table, word: &str) -> Access {
         let Some(phrase) = fts_phrase(word) else {
             return Access::Scan;
@@ -164,13 +162,18 @@ impl Store {
     /// Rebuilds the three full-text indexes from their rows: for after a full `VACUUM`, which
     /// may renumber the rowids of `alerts` and `alert_evidence` that the indexes key on.
     pub fn rebuild_fts(&mut self) -> Result<(), super::StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(|e| super::sqlite_err(&self.path, e))?;
-        tx.execute_batch(REBUILD)
-            .and_then(|()| tx.commit())
-            .map_err(|e| super::sqlite_err(&self.path, e))
+        let tx = self.begin_write()?;
+        tx.tx
+            .execute_batch(&format!(
+                "INSERT INTO email_fts (email_fts) VALUES ('rebuild');
+                 INSERT INTO alert_fts (alert_fts) VALUES ('delete-all');
+                 {INDEX_ALERT_TEXT};
+                 INSERT INTO evidence_fts (evidence_fts) VALUES ('delete-all');
+                 INSERT INTO evidence_fts (rowid, url)
+                 SELECT rowid, url FROM evidence_text WHERE url IS NOT NULL;"
+            ))
+            .map_err(|e| super::sqlite_err(tx.path, e))?;
+        tx.commit()
     }
 
     /// How a list should reach the rows of `table` of `tenants`: from the tenant's own rows
@@ -232,20 +235,22 @@ impl Store {
         let tenants: Vec<(&Filter, Access)> = query
             .terms
             .iter()
-            .filter(|t| matches!(t.filter, Filter::Tenant(_)))
-            .map(|t| match &t.filter {
-                Filter::Tenant(v) => (&t.filter, self.tenant_access(table, v)),
-                _ => (&t.filter, Access::Scan),
+            .filter_map(|t| match &t.filter {
+                Filter::Tenant(v) => Some((&t.filter, self.tenant_access(table, v))),
+                _ => None,
             })
             .collect();
         let walked = walks_in_order(query, &tenants);
         move |filter: &Filter| match filter {
             Filter::Text(w) => {
                 let started = std::time::Instant::now();
-                let access = match (self.text_access(table, w), purpose) {
-                    (Access::Seek, _) if !walked => Access::Scan,
-                    // A count reads every match in any order: the planner may start from the
-                    // matching rows (a word in fewer than most rows).
+                let access = match self.text_access(table, w) {
+                    Access::Seek if !walked => Access::Scan,
+                    other => other,
+                };
+                // A count reads every match in any order: the planner may start from the
+                // matching rows (a word in fewer than most rows).
+                let access = match (access, purpose) {
                     (Access::Scan, Purpose::Count) => Access::Lookup,
                     (other, _) => other,
                 };
@@ -271,7 +276,7 @@ enum Purpose {
     Count,
 }
 
-/// Whether a list filtered by `query` surely walks its time index, so that free text may be
+/// Whether a list filtered by `query` surely walks its own order's index, so that free text may be
 /// sought row by row ([`Access::Seek`]): only free text, time bounds and walked tenants narrow
 /// it. Another filter (a sender, a severity…) may lead the planner to another index and a
 /// sort, and a per-row seek over every row of it costs tens of seconds at a million rows;

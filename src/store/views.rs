@@ -1,4 +1,4 @@
-//! Read-only queries that answer the dashboard (and later `mailtrail search`) with view models:
+//! Read-only queries that answer the dashboard and `mailtrail search` with view models:
 //! paged threat and email-event lists in any filter of [`crate::search`], their details, the
 //! overview's aggregates and sync health. All SQL of the dashboard lives here; every value
 //! reaches SQLite as a bound parameter.
