@@ -263,24 +263,13 @@ fn refresh_in(tx: &Transaction<'_>, scope: Scope) -> rusqlite::Result<RefreshRep
         let (since_ms, since_rowid) = state.unwrap_or((0, 0));
         refresh_changed(tx, now, since_ms, since_rowid)?
     };
+    // Every move listed is in the scores now (a full refresh read every message).
+    tx.execute("DELETE FROM triage_moved", [])?;
     // The dashboard's campaigns end at the newest message: only new messages move them.
     if full || messages > 0 {
         store_campaigns(tx)?;
     }
 
-    // Alerts pruned meanwhile leave nothing behind (checked by count first: a prune is rare).
-    let (scored, stored): (i64, i64) = tx.query_row(
-        "SELECT (SELECT count(*) FROM alert_triage), (SELECT count(*) FROM alerts)",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
-    if scored > stored {
-        tx.execute(
-            "DELETE FROM alert_triage WHERE NOT EXISTS
-                (SELECT 1 FROM alerts a WHERE a.tenant = alert_triage.tenant AND a.id = alert_triage.alert_id)",
-            [],
-        )?;
-    }
     let duration_ms = started.elapsed().as_millis() as i64;
     tx.execute(
         "INSERT INTO triage_state (id, refreshed_ms, event_rowid, alerts, duration_ms)
@@ -395,13 +384,15 @@ fn refresh_changed(
     since_ms: i64,
     since_rowid: i64,
 ) -> rusqlite::Result<(usize, usize)> {
-    // Messages to summarise: threat mail stored since the last refresh, and every message named
-    // by an alert that changed.
+    // Messages to summarise: threat mail stored since the last refresh, mail whose events
+    // changed in place (schema/0010_triage_moves.sql), and every message named by an alert that
+    // changed.
     let mut messages: BTreeSet<(String, String)> = BTreeSet::new();
     {
         let mut stmt = tx.prepare(
             "SELECT tenant, network_message_id FROM email_events
-             WHERE rowid > ?1 AND threat_types IS NOT NULL AND threat_types <> ''",
+             WHERE rowid > ?1 AND threat_types IS NOT NULL AND threat_types <> ''
+             UNION SELECT tenant, network_message_id FROM triage_moved",
         )?;
         let rows = stmt.query_map([since_rowid], |r| Ok((r.get(0)?, r.get(1)?)))?;
         for r in rows {
@@ -1227,13 +1218,40 @@ pub(crate) mod tests {
                 .any(|r| r.reason == "URL also in 1 other message (evil.test)")
         );
         let b = stored(store.conn(), "t", "b").unwrap().unwrap();
-        assert!(
-            b.score
-                .reasons
-                .iter()
-                .any(|r| r.reason.starts_with("delivered to inbox"))
-        );
+        let has = |b: &StoredScore, reason: &str| {
+            b.score.reasons.iter().any(|r| r.reason.starts_with(reason))
+        };
+        assert!(has(&b, "delivered to inbox") && has(&b, "not remediated"));
         assert_eq!(freshness(store.conn()).unwrap().pending, 0);
+
+        // ZAP moves m9 out of the inbox: the same event read again, changed in place.
+        put(
+            &mut store,
+            &[],
+            &[event(
+                "m9",
+                "zed@c.test",
+                3,
+                "evil.test",
+                "Hi",
+                "Inbox/folder",
+                "Quarantine",
+                "Phish",
+            )],
+        );
+        let r = refresh(&mut store, Scope::Changed).unwrap();
+        assert!(!r.full);
+        let b = stored(store.conn(), "t", "b").unwrap().unwrap();
+        assert!(
+            has(&b, "delivered to inbox") && !has(&b, "not remediated"),
+            "{:?}",
+            b.score.reasons
+        );
+        let left: i64 = store
+            .conn()
+            .query_row("SELECT count(*) FROM triage_moved", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 0, "the refresh empties the list of moves");
     }
 
     #[test]

@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0006_retention.sql"),
     include_str!("../../schema/0008_triage.sql"),
     include_str!("../../schema/0009_threat_text.sql"),
+    include_str!("../../schema/0010_triage_moves.sql"),
 ];
 
 /// The schema version this build writes.
