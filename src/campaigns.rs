@@ -19,6 +19,7 @@ use crate::Failure;
 use crate::cli::{CampaignsArgs, GlobalOpts};
 use crate::config::{self, LoadOptions};
 use crate::store::Store;
+use crate::terminal::{fit, width as cells};
 
 /// What messages of a campaign have in common.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -408,22 +409,10 @@ pub fn run(global: &GlobalOpts, args: &CampaignsArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::output("the campaigns", e))
 }
 
-/// `s` in at most `width` characters, a cut marked with `…`.
-pub fn fit(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
-    if width > 0 {
-        out.push('…');
-    }
-    out
-}
-
-/// `s` padded or cut (with `…`) to exactly `width` characters.
+/// `s` padded or cut (with `…`) to exactly `width` terminal cells.
 fn cell(s: &str, width: usize) -> String {
     let s = fit(s, width);
-    let pad = width.saturating_sub(s.chars().count());
+    let pad = width.saturating_sub(cells(&s));
     format!("{s}{}", " ".repeat(pad))
 }
 
@@ -444,8 +433,8 @@ pub fn table(list: &[Campaign], width: Option<usize>) -> String {
         .collect();
     let longest = |v: &[String], header: &str| {
         v.iter()
-            .map(|s| s.chars().count())
-            .chain([header.chars().count()])
+            .map(|s| cells(s))
+            .chain([cells(header)])
             .max()
             .unwrap_or(0)
     };
@@ -777,6 +766,10 @@ mod tests {
         let text = table(&[wide(KeyType::SenderDomain, &long, "s")], Some(80));
         assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
         assert!(text.contains("x…"), "{text}");
+        // Wide characters take two cells each: the table still fits the terminal.
+        let cjk = "請求書".repeat(30);
+        let text = table(&[wide(KeyType::Subject, &cjk, &cjk)], Some(80));
+        assert!(text.lines().all(|l| cells(l) <= 80), "{text}");
         // Not a terminal: whole values.
         let text = table(&list, None);
         assert!(text.contains("Microsoft 365: unusual sign-in activity on your account"));

@@ -337,11 +337,11 @@ fn prune_line(last: Option<crate::store::retention::LastPrune>, retention: Durat
             "never pruned (retention {keep}; `mailtrail run` prunes daily, `mailtrail prune` now)"
         ),
         Some(p) => format!(
-            "last pruned {} ({}; {} rows removed, {:.1} MiB reclaimed; retention {keep})",
+            "last pruned {} ({}; {} rows removed, {} reclaimed; retention {keep})",
             format_ms(p.started_ms),
             p.outcome,
-            p.rows_removed,
-            p.bytes_reclaimed as f64 / 1_048_576.0
+            crate::tui::text::thousands(p.rows_removed),
+            crate::prune::megabytes(u64::try_from(p.bytes_reclaimed).unwrap_or(0))
         ),
     }
 }

@@ -59,19 +59,11 @@ fn older_than(args: &PruneArgs, retention: Duration) -> Result<Duration, Failure
 
 /// `1,234,567`.
 fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::tui::text::thousands(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// `12.3 MB`.
-fn megabytes(bytes: u64) -> String {
+pub fn megabytes(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1_000_000.0)
 }
 

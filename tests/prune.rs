@@ -18,6 +18,7 @@ use mailtrail::simulator::{FaultPlan, Scale};
 use mailtrail::store::Store;
 use mailtrail::store::retention::{PruneOptions, PruneReport, Removed, Vacuum, store_bytes};
 use mailtrail::store::sync::Advance;
+use mailtrail::tui::text::thousands;
 use rusqlite::Connection;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
@@ -724,7 +725,7 @@ async fn the_command_prunes_and_reports_and_dry_run_changes_nothing() {
     let text = status(&f.db);
     assert!(
         text.contains("store: last pruned ")
-            && text.contains(&format!("(ok; {removed} rows removed, "))
+            && text.contains(&format!("(ok; {} rows removed, ", thousands(removed)))
             && text.contains("retention 180d)"),
         "{text}"
     );

@@ -337,15 +337,9 @@ fn write_ocsf(store: &Store, found: &Found, out: &mut dyn Write) -> Result<(), F
     Ok(())
 }
 
-/// `text` cleaned for the terminal and cut to `width` characters (with `…` when cut).
+/// `text` cleaned for the terminal and cut to `width` cells (with `…` when cut).
 fn fit(text: &str, width: usize) -> String {
-    let cleaned = clean(text);
-    if cleaned.chars().count() <= width {
-        return cleaned;
-    }
-    let mut cut: String = cleaned.chars().take(width.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
+    crate::terminal::fit(&clean(text), width)
 }
 
 /// One column of a table: its header, its full width, and how it gives way on a narrow
@@ -379,8 +373,8 @@ fn layout(
     };
     let widest = |i: usize| {
         rows.iter()
-            .map(|r| clean(&r[i]).chars().count())
-            .chain([columns[i].header.chars().count()])
+            .map(|r| crate::terminal::width(&clean(&r[i])))
+            .chain([crate::terminal::width(columns[i].header)])
             .max()
             .unwrap_or(0)
     };
@@ -456,7 +450,7 @@ fn table(
             let cell = fit(&cells[i], width);
             s.push_str(&cell);
             if n + 1 < widths.len() {
-                let pad = width.saturating_sub(cell.chars().count());
+                let pad = width.saturating_sub(crate::terminal::width(&cell));
                 s.push_str(&" ".repeat(pad + GAP));
             }
         }
@@ -804,8 +798,15 @@ mod tests {
         ]
         .map(String::from)
         .to_vec();
-        for l in lines(MESSAGE_COLUMNS, &[message], Some(80)) {
+        for l in lines(MESSAGE_COLUMNS, std::slice::from_ref(&message), Some(80)) {
             assert!(l.chars().count() <= 80, "{l:?}");
+        }
+        // Wide characters take two cells each: the line still fits the terminal.
+        let mut cjk = message;
+        cjk[1] = "請求書@例え.jp".repeat(4);
+        cjk[5] = "請求書の支払い期限が過ぎています".repeat(3);
+        for l in lines(MESSAGE_COLUMNS, &[cjk], Some(80)) {
+            assert!(crate::terminal::width(&l) <= 80, "{l:?}");
         }
     }
 

@@ -155,46 +155,6 @@ fn free_bytes(path: &Path) -> Option<u64> {
     Some(st.f_bavail.saturating_mul(st.f_frsize))
 }
 
-fn table_exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
-    conn.query_row(
-        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1",
-        [name],
-        |r| r.get::<_, i64>(0),
-    )
-    .map(|n| n > 0)
-}
-
-/// Whether `table` exists with all of `columns` (derived tables of other features are pruned
-/// only when they are there, in the shape this code knows).
-fn has_table(conn: &Connection, table: &str, columns: &[&str]) -> rusqlite::Result<bool> {
-    if !table_exists(conn, table)? {
-        return Ok(false);
-    }
-    let mut found = 0;
-    for column in columns {
-        found += conn.query_row(
-            "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2",
-            params![table, column],
-            |r| r.get::<_, i64>(0),
-        )?;
-    }
-    Ok(found == columns.len() as i64)
-}
-
-/// Triage scores (schema/0008_triage.sql), one per alert.
-fn has_triage(conn: &Connection) -> rusqlite::Result<bool> {
-    has_table(conn, "alert_triage", &["tenant", "alert_id"])
-}
-
-/// Triage's per-message summaries (schema/0008_triage.sql).
-fn has_triage_messages(conn: &Connection) -> rusqlite::Result<bool> {
-    has_table(
-        conn,
-        "triage_messages",
-        &["tenant", "network_message_id", "first_ms"],
-    )
-}
-
 /// A triage message summary goes once its message is gone: first seen before the cutoff, and
 /// neither an email event nor an alert's evidence names it any more.
 const GONE_MESSAGES: &str = "FROM triage_messages t WHERE t.first_ms < ?1
@@ -260,7 +220,6 @@ fn delete_alerts_batch(
     tenant: &str,
     cutoff_ns: i64,
     limit: i64,
-    triage: bool,
 ) -> rusqlite::Result<Removed> {
     tx.execute("DELETE FROM temp.prune_alerts", [])?;
     let n = tx.execute(
@@ -284,14 +243,10 @@ fn delete_alerts_batch(
         &format!("DELETE FROM alert_versions WHERE (tenant, id) IN {keys}"),
         [],
     )?;
-    let alert_triage = if triage {
-        tx.execute(
-            &format!("DELETE FROM alert_triage WHERE (tenant, alert_id) IN {keys}"),
-            [],
-        )?
-    } else {
-        0
-    };
+    let alert_triage = tx.execute(
+        &format!("DELETE FROM alert_triage WHERE (tenant, alert_id) IN {keys}"),
+        [],
+    )?;
     let alerts = tx.execute(
         &format!("DELETE FROM alerts WHERE (tenant, id) IN {keys}"),
         [],
@@ -453,30 +408,22 @@ impl Store {
                     ),
                     ns,
                 )?,
-                alert_triage: if has_triage(c)? {
-                    count(
-                        c,
-                        "SELECT count(*) FROM alert_triage t JOIN alerts a ON a.tenant = t.tenant AND a.id = t.alert_id WHERE a.last_update_ns < ?1",
-                        ns,
-                    )?
-                } else {
-                    0
-                },
-                triage_messages: if has_triage_messages(c)? {
-                    // As it will be once the events and alerts above are gone. CROSS JOIN
-                    // keeps the evidence lookup by message first (else: every alive alert,
-                    // for every message).
-                    count(
-                        c,
-                        "SELECT count(*) FROM triage_messages t WHERE t.first_ms < ?1
-                         AND NOT EXISTS (SELECT 1 FROM email_events e WHERE e.network_message_id = t.network_message_id AND e.tenant = t.tenant AND e.timestamp_ms >= ?1)
-                         AND NOT EXISTS (SELECT 1 FROM alert_evidence ev CROSS JOIN alerts a ON a.tenant = ev.tenant AND a.id = ev.alert_id
-                                         WHERE ev.network_message_id = t.network_message_id AND ev.tenant = t.tenant AND a.last_update_ns >= ?1 * 1000000)",
-                        cutoff_ms,
-                    )?
-                } else {
-                    0
-                },
+                alert_triage: count(
+                    c,
+                    "SELECT count(*) FROM alert_triage t JOIN alerts a ON a.tenant = t.tenant AND a.id = t.alert_id WHERE a.last_update_ns < ?1",
+                    ns,
+                )?,
+                // As it will be once the events and alerts above are gone. CROSS JOIN keeps
+                // the evidence lookup by message first (else: every alive alert, for every
+                // message).
+                triage_messages: count(
+                    c,
+                    "SELECT count(*) FROM triage_messages t WHERE t.first_ms < ?1
+                     AND NOT EXISTS (SELECT 1 FROM email_events e WHERE e.network_message_id = t.network_message_id AND e.tenant = t.tenant AND e.timestamp_ms >= ?1)
+                     AND NOT EXISTS (SELECT 1 FROM alert_evidence ev CROSS JOIN alerts a ON a.tenant = ev.tenant AND a.id = ev.alert_id
+                                     WHERE ev.network_message_id = t.network_message_id AND ev.tenant = t.tenant AND a.last_update_ns >= ?1 * 1000000)",
+                    cutoff_ms,
+                )?,
                 sync_runs: count(
                     c,
                     &format!(
@@ -494,7 +441,6 @@ impl Store {
         Ok(self.pragma_i32("auto_vacuum")? == 2)
     }
 
-    /// When the last prune started (epoch ms), if any ever did.
     /// The newest prune run, for `mailtrail status`: None when the store was never pruned.
     pub fn last_prune(&self) -> Result<Option<LastPrune>, StoreError> {
         self.conn
@@ -515,10 +461,9 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// When the last prune started (epoch ms), if any ever did.
     pub fn last_prune_ms(&self) -> Result<Option<i64>, StoreError> {
-        self.conn
-            .query_row("SELECT max(started_ms) FROM prune_runs", [], |r| r.get(0))
-            .map_err(|e| self.err(e))
+        Ok(self.last_prune()?.map(|p| p.started_ms))
     }
 
     /// Removes what is older than `opts.cutoff_ms` in batches, then gives the space back and
@@ -611,8 +556,6 @@ impl Store {
         self.conn.execute_batch(SCRATCH).map_err(err)?;
         let cutoff_ns = opts.cutoff_ms.saturating_mul(1_000_000);
         let limit = opts.batch_rows.max(1);
-        let triage = has_triage(&self.conn).map_err(err)?;
-        let triage_messages = has_triage_messages(&self.conn).map_err(err)?;
         let tenants = tenants_with_alerts(&self.conn).map_err(err)?;
         let mut removed = Removed::default();
         progress(0, total);
@@ -641,7 +584,7 @@ impl Store {
         })? {}
         for tenant in &tenants {
             while batch(conn, &mut removed, &mut |tx| {
-                delete_alerts_batch(tx, tenant, cutoff_ns, limit, triage)
+                delete_alerts_batch(tx, tenant, cutoff_ns, limit)
             })? {}
             let mut after = String::new();
             loop {
@@ -658,11 +601,9 @@ impl Store {
                 }
             }
         }
-        if triage_messages {
-            while batch(conn, &mut removed, &mut |tx| {
-                delete_messages_batch(tx, opts.cutoff_ms, limit)
-            })? {}
-        }
+        while batch(conn, &mut removed, &mut |tx| {
+            delete_messages_batch(tx, opts.cutoff_ms, limit)
+        })? {}
         while batch(conn, &mut removed, &mut |tx| {
             delete_runs_batch(tx, opts.cutoff_ms, limit)
         })? {}

@@ -18,7 +18,8 @@ use super::component::{Component, Ctx, contains, navigation_key, wheel};
 use super::loader::{CampaignList, Loaded, Request};
 use super::text::{Theme, safe, thousands, time_short};
 use super::threats::list_click;
-use crate::campaigns::{Campaign, KeyType, fit};
+use crate::campaigns::{Campaign, KeyType};
+use crate::terminal::{fit, width as cells};
 
 /// Campaigns listed at most.
 pub const LIMIT: usize = 500;
@@ -185,7 +186,7 @@ impl Component for CampaignsView {
         let key_len = self
             .campaigns()
             .iter()
-            .map(|c| safe(&c.key).chars().count())
+            .map(|c| cells(&safe(&c.key)))
             .max()
             .unwrap_or(0);
         let key_w = key_len.clamp(5, room.max(5));
