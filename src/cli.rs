@@ -354,6 +354,7 @@ Filter syntax (the same as the dashboard's / bar):
   invoice \"wire transfer\"   free text: every word must appear (see below)
   sender:ceo@contoso.com      a full address matches exactly, anything else as a substring
   recipient:alex  domain:evil.test  url:https://x.test/a   (* is a wildcard in these four)
+  urlhost:evil.test           a URL's host exactly (not its subdomains)
   severity:>=medium  severity:low,high   status:new,inProgress,resolved
   delivery:inbox  threat:phish  tenant:contoso  message:<NetworkMessageId>
   since:24h  until:2026-11-20T12:00:00Z   (a duration back from now, a time or a date)
@@ -369,7 +370,8 @@ punctuation separates words: `invoice` finds \"Invoice-2026\", `contoso.com` or
 Output: a table (default; text from Graph with control characters made visible), --json
 (an array of objects), --csv (RFC 4180, a header line; cells starting with = + - @ get a
 leading ' so spreadsheets do not run them), or --ocsf (the stored OCSF 1.8.0 events as
-NDJSON: Detection Findings for threats, Email Activity for messages). Newest first.
+NDJSON: Detection Findings for threats, Email Activity for messages). Threats come highest
+triage score first (--sort time: newest first), messages newest first.
 
 Exit codes: 0 (also when nothing matches), 1 store error, 2 a filter that does not parse.";
 
@@ -473,6 +475,7 @@ pub enum NotesAction {
     /// Bookmark or annotate a threat or a message (replaces the note text)
     Add(NoteAddArgs),
     /// Remove the bookmark and note of a threat or a message
+    #[command(visible_alias = "remove")]
     Rm(NoteTargetArgs),
 }
 
@@ -485,20 +488,21 @@ pub struct NotesListArgs {
 
 /// What a note is about: a threat, or a message (optionally one recipient's copy).
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["threat", "message"])))]
 pub struct NoteTargetArgs {
     /// The alert id of a threat
-    #[arg(
-        long,
-        value_name = "ID",
-        required_unless_present = "message",
-        conflicts_with = "message"
-    )]
+    #[arg(long, value_name = "ID")]
     pub threat: Option<String>,
     /// The NetworkMessageId of a message
     #[arg(long, value_name = "NMID")]
     pub message: Option<String>,
     /// Only this recipient's copy of the message
-    #[arg(long, value_name = "ADDRESS", requires = "message")]
+    #[arg(
+        long,
+        value_name = "ADDRESS",
+        requires = "message",
+        conflicts_with = "threat"
+    )]
     pub recipient: Option<String>,
     /// The tenant (needed only when several stored tenants have the id)
     #[arg(long)]

@@ -369,13 +369,7 @@ fn imported_only(statuses: &[StreamStatus]) -> Vec<&str> {
 /// `mailtrail remap`: rebuilds OCSF rows made by another mapping version (or all, `--all`).
 pub fn remap(global: &GlobalOpts, args: &RemapArgs) -> Result<(), Failure> {
     let cfg = load(global)?;
-    if !cfg.store.path.exists() {
-        return Err(crate::store::StoreError::Missing {
-            path: cfg.store.path.display().to_string(),
-        }
-        .into());
-    }
-    let mut store = Store::open(&cfg.store.path)?;
+    let mut store = Store::open_existing(&cfg.store.path)?;
     let (findings, emails) = store.remap_pending(args.all)?;
     if findings + emails == 0 {
         if !global.quiet {

@@ -23,11 +23,11 @@ pub fn run(global: &GlobalOpts, args: &NotesArgs) -> Result<(), Failure> {
     let line = match &args.action {
         None => return list(path, args.json),
         Some(NotesAction::List(l)) => return list(path, args.json || l.json),
-        Some(NotesAction::Add(a)) => add(&mut open_writable(path)?, a)?,
-        Some(NotesAction::Rm(t)) => remove(&mut open_writable(path)?, t)?,
+        Some(NotesAction::Add(a)) => add(&mut Store::open_existing(path)?, a)?,
+        Some(NotesAction::Rm(t)) => remove(&mut Store::open_existing(path)?, t)?,
     };
     if !global.quiet {
-        println!("{line}");
+        writeln!(std::io::stdout(), "{line}").map_err(|e| Failure::output("the result", e))?;
     }
     Ok(())
 }
@@ -41,19 +41,7 @@ fn list(path: &Path, json: bool) -> Result<(), Failure> {
     } else {
         write_table(&mut out, &notes, table_width())
     };
-    written.map_err(|e| Failure::runtime(format!("cannot write the list: {e}")))
-}
-
-/// The store for a write, which must exist already (a note needs something to be about).
-fn open_writable(path: &Path) -> Result<Store, Failure> {
-    if !path.exists() {
-        // A store problem (exit 1), said as every reading command says it.
-        return Err(crate::store::StoreError::Missing {
-            path: path.display().to_string(),
-        }
-        .into());
-    }
-    Ok(Store::open(path)?)
+    written.map_err(|e| Failure::output("the list", e))
 }
 
 fn what(target: &NoteTarget) -> String {

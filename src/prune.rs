@@ -103,12 +103,6 @@ pub fn run(global: &GlobalOpts, args: &PruneArgs) -> Result<(), Failure> {
     let cfg = config::load(&LoadOptions::from_process(global))?;
     let older_than = older_than(args, cfg.store.retention)?;
     let path = &cfg.store.path;
-    if !path.exists() {
-        return Err(crate::store::StoreError::Missing {
-            path: path.display().to_string(),
-        }
-        .into());
-    }
     let cutoff = cutoff_ms(older_than, now_ms());
     let mut stdout = String::new();
     if args.dry_run {
@@ -129,7 +123,7 @@ pub fn run(global: &GlobalOpts, args: &PruneArgs) -> Result<(), Failure> {
         }
         stdout.push_str("nothing was changed\n");
     } else {
-        let mut store = Store::open(path)?;
+        let mut store = Store::open_existing(path)?;
         let bar = progress_bar(global.quiet);
         let mut progress = |done: u64, total: u64| {
             if let Some(bar) = &bar

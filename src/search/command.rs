@@ -40,6 +40,10 @@ pub fn parse_failure(input: &str, e: &SearchError) -> Failure {
 pub struct Found {
     pub threats: Vec<ThreatRow>,
     pub messages: Vec<EventRow>,
+    /// Every matching threat is in `threats` (the last page came back short).
+    pub all_threats: bool,
+    /// Every matching message is in `messages`.
+    pub all_messages: bool,
 }
 
 /// The threat order `--sort` names.
@@ -81,6 +85,7 @@ pub fn find(
             let last = page.len() < want(found.threats.len());
             found.threats.extend(page);
             if last {
+                found.all_threats = true;
                 break;
             }
         }
@@ -98,6 +103,7 @@ pub fn find(
             let last = page.len() < want(found.messages.len());
             found.messages.extend(page);
             if last {
+                found.all_messages = true;
                 break;
             }
         }
@@ -605,7 +611,11 @@ fn write_table(
             })
             .collect();
         table(THREAT_COLUMNS, &rows, terminal, out).map_err(io)?;
-        let count = store.threat_count(query, now_ms, COUNT_CAP)?;
+        let count = if found.all_threats {
+            Count::exact(rows.len())
+        } else {
+            store.threat_count(query, now_ms, COUNT_CAP)?
+        };
         let order = if order == ThreatOrder::BY_SCORE {
             "highest score first"
         } else {
@@ -632,7 +642,11 @@ fn write_table(
             })
             .collect();
         table(MESSAGE_COLUMNS, &rows, terminal, out).map_err(io)?;
-        let count = store.event_count(query, now_ms, COUNT_CAP)?;
+        let count = if found.all_messages {
+            Count::exact(rows.len())
+        } else {
+            store.event_count(query, now_ms, COUNT_CAP)?
+        };
         writeln!(
             out,
             "{}",

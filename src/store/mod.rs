@@ -48,6 +48,10 @@ pub enum StoreError {
     #[error("no store at {path}; run `mailtrail sync` (or `mailtrail demo`) first")]
     Missing { path: String },
     #[error(
+        "{path} is empty, not a mailtrail store yet; run `mailtrail sync` (or `mailtrail demo`) to fill it"
+    )]
+    Empty { path: String },
+    #[error(
         "{path} is a directory, not a store; fix: point --db (or [store] path) at a file, e.g. {path}/mailtrail.db"
     )]
     Directory { path: String },
@@ -223,6 +227,17 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens a store that must exist already, for writing (migrating it if needed): for the
+    /// commands that change what is stored but never start a store (`notes`, `remap`, `prune`).
+    pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::Missing {
+                path: path.display().to_string(),
+            });
+        }
+        Store::open(path)
+    }
+
     /// Opens an existing store read-only (for `query`, `status`, the dashboard). Never creates
     /// or migrates; refuses what [`Store::open`] refuses.
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
@@ -251,6 +266,10 @@ impl Store {
         };
         store.check_identity()?;
         let version: i32 = store.pragma_i32("user_version")?;
+        if version == 0 {
+            // A file no mailtrail has written to (check_identity let it through: no tables).
+            return Err(StoreError::Empty { path: shown });
+        }
         if version < SCHEMA_VERSION {
             return Err(StoreError::Outdated {
                 path: shown,
@@ -489,6 +508,21 @@ mod tests {
         let e = Store::open_read_only(&path).err().unwrap();
         assert!(matches!(e, StoreError::Outdated { found: 1, .. }), "{e}");
         assert!(e.to_string().contains("run `mailtrail sync` once"), "{e}");
+    }
+
+    #[test]
+    fn an_empty_file_opened_read_only_is_not_called_older() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("empty.db");
+        std::fs::write(&path, b"").unwrap();
+        let e = Store::open_read_only(&path).err().unwrap();
+        assert!(matches!(e, StoreError::Empty { .. }), "{e}");
+        assert!(
+            e.to_string()
+                .contains("is empty, not a mailtrail store yet"),
+            "{e}"
+        );
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 0, "left untouched");
     }
 
     #[test]

@@ -43,6 +43,16 @@ pub struct Count {
     pub capped: bool,
 }
 
+impl Count {
+    /// `n` rows, every one of them counted.
+    pub fn exact(n: usize) -> Count {
+        Count {
+            n: i64::try_from(n).unwrap_or(i64::MAX),
+            capped: false,
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Threats (alerts)
 // ---------------------------------------------------------------------------------------------
