@@ -10,7 +10,7 @@ use rusqlite::types::ValueRef;
 use crate::Failure;
 use crate::cli::{GlobalOpts, QueryArgs, QueryFormat};
 use crate::config::{self, LoadOptions};
-use crate::search::command::defuse_formula;
+use crate::search::command::{csv_quote, defuse_formula};
 use crate::store::query::{QueryError, QueryStore, sql_error};
 
 /// Rows a table shows when no `--limit` is given: a table is for reading, CSV/JSON for the rest.
@@ -29,9 +29,14 @@ pub const LIST_VIEWS_SQL: &str = "SELECT v.name AS view, c.name AS column
 pub struct QuerySummary {
     /// Rows written.
     pub rows: u64,
-    /// Rows past the limit (counted for tables only; CSV and JSON stop at the limit).
+    /// Rows past the limit (counted for tables only, up to [`MORE_CAP`]; CSV and JSON stop
+    /// at the limit).
     pub more: u64,
 }
+
+/// How many rows past a table's limit are counted: the rest of a large result is never read
+/// just to say how large it is.
+pub const MORE_CAP: u64 = 10_000;
 
 /// Why writing a result stopped.
 enum WriteError {
@@ -83,9 +88,13 @@ pub fn run(global: &GlobalOpts, args: &QueryArgs) -> Result<(), Failure> {
             n => format!("{n} rows"),
         };
         if summary.more > 0 {
+            let more = if summary.more >= MORE_CAP {
+                format!("{MORE_CAP}+")
+            } else {
+                summary.more.to_string()
+            };
             eprintln!(
-                "{rows}; {} more rows not shown (raise --limit, or use --format csv or json for all)",
-                summary.more
+                "{rows}; {more} more rows not shown (raise --limit, or use --format csv or json for all)"
             );
         } else {
             eprintln!("{rows}");
@@ -175,17 +184,6 @@ fn plain_text(v: ValueRef<'_>) -> String {
     }
 }
 
-/// RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled; lines end CRLF.
-fn write_csv_field(out: &mut dyn Write, field: &str) -> std::io::Result<()> {
-    if field.contains([',', '"', '\r', '\n']) {
-        out.write_all(b"\"")?;
-        out.write_all(field.replace('"', "\"\"").as_bytes())?;
-        out.write_all(b"\"")
-    } else {
-        out.write_all(field.as_bytes())
-    }
-}
-
 fn write_csv_record<'a>(
     out: &mut dyn Write,
     fields: impl Iterator<Item = std::borrow::Cow<'a, str>>,
@@ -194,8 +192,9 @@ fn write_csv_record<'a>(
         if i > 0 {
             out.write_all(b",")?;
         }
-        write_csv_field(out, &field)?;
+        out.write_all(csv_quote(&field).as_bytes())?;
     }
+    // RFC 4180 lines end CRLF.
     out.write_all(b"\r\n")
 }
 
@@ -301,6 +300,9 @@ fn write_table(
     while let Some(row) = rows.next()? {
         if summary.rows >= limit {
             summary.more += 1;
+            if summary.more >= MORE_CAP {
+                break;
+            }
             continue;
         }
         let mut line = Vec::with_capacity(columns.len());
@@ -417,6 +419,19 @@ mod tests {
                    SELECT i, char(27) || '[31mred' || char(0x202e) || printf('%.60c', 'x') AS s FROM n";
         let (text, summary) = output(sql, QueryFormat::Table, Some(3));
         assert_eq!(summary, QuerySummary { rows: 3, more: 4 });
+        // Past the cap the rest is not read.
+        let many = format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {}) SELECT i FROM n",
+            MORE_CAP * 3
+        );
+        let (_, summary) = output(&many, QueryFormat::Table, Some(3));
+        assert_eq!(
+            summary,
+            QuerySummary {
+                rows: 3,
+                more: MORE_CAP
+            }
+        );
         assert!(
             !text.contains('\u{1b}') && !text.contains('\u{202e}'),
             "{text}"

@@ -262,11 +262,15 @@ pub fn defuse_formula(value: &str) -> std::borrow::Cow<'_, str> {
 /// One CSV cell (RFC 4180): quoted when it holds a comma, quote or line break, and its text
 /// [defused](defuse_formula).
 pub fn csv_cell(value: &str) -> String {
-    let value = defuse_formula(value);
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
+    csv_quote(&defuse_formula(value)).into_owned()
+}
+
+/// RFC 4180: a field with a comma, quote, CR or LF is quoted, its quotes doubled.
+pub fn csv_quote(field: &str) -> std::borrow::Cow<'_, str> {
+    if field.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", field.replace('"', "\"\"")).into()
     } else {
-        value.into_owned()
+        field.into()
     }
 }
 
