@@ -73,13 +73,19 @@ pub async fn run(
                 store_path.clone(),
             );
             tasks.push(tokio::spawn(async move {
+                let mut first = true;
                 while !stop.stopped() {
                     let report =
                         sync_stream(path.clone(), &tenant, stream, &plan, &stop.flag, &progress)
                             .await;
                     on_pass(&report);
-                    // What the pass stored is scored before the wait (triage::refresh).
-                    super::refresh_triage(path.clone()).await;
+                    // What the pass stored is scored before the wait (triage::refresh); a pass
+                    // that stored nothing new leaves nothing to score, except the first (a
+                    // store never scored, or changed by an import or a prune meanwhile).
+                    if first || report.rows.new + report.rows.updated > 0 {
+                        super::refresh_triage(path.clone()).await;
+                    }
+                    first = false;
                     stop.sleep(jittered(plan.sync.interval)).await;
                 }
             }));
