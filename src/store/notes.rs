@@ -85,28 +85,30 @@ pub struct Mark {
     pub note: String,
 }
 
+impl Annotation {
+    /// Whether this annotation is about the row of `recipient` (an email event's recipient;
+    /// None for a threat): a note on one recipient's copy of a message applies to that copy
+    /// only, any other note to every row of its threat or message.
+    pub fn applies_to(&self, recipient: Option<&str>) -> bool {
+        match (&self.target, recipient) {
+            (
+                NoteTarget::Message {
+                    recipient: Some(r), ..
+                },
+                row,
+            ) => row.is_some_and(|row| r.eq_ignore_ascii_case(row)),
+            _ => true,
+        }
+    }
+}
+
 impl Mark {
     /// The mark of a row from the annotations of its threat or message; `recipient` is the
     /// row's recipient for an email event (None for a threat).
     pub fn of(annotations: &[Annotation], recipient: Option<&str>) -> Mark {
         let mut mark = Mark::default();
         for a in annotations {
-            let applies = match (&a.target, recipient) {
-                (
-                    NoteTarget::Message {
-                        recipient: Some(r), ..
-                    },
-                    Some(row),
-                ) => r.eq_ignore_ascii_case(row),
-                (
-                    NoteTarget::Message {
-                        recipient: Some(_), ..
-                    },
-                    None,
-                ) => false,
-                _ => true,
-            };
-            if !applies {
+            if !a.applies_to(recipient) {
                 continue;
             }
             mark.bookmarked |= a.bookmarked;
@@ -374,12 +376,7 @@ impl NoteIndex {
             .get(&(tenant.to_string(), nmid.to_string()))
             .map(|all| {
                 all.iter()
-                    .filter(|a| match &a.target {
-                        NoteTarget::Message {
-                            recipient: Some(r), ..
-                        } => r.eq_ignore_ascii_case(recipient),
-                        _ => true,
-                    })
+                    .filter(|a| a.applies_to(Some(recipient)))
                     .collect()
             })
             .unwrap_or_default()
@@ -389,12 +386,7 @@ impl NoteIndex {
 /// Of a message's annotations, those that apply to one recipient's copy.
 pub fn applying_to(all: Vec<Annotation>, recipient: &str) -> Vec<Annotation> {
     all.into_iter()
-        .filter(|a| match &a.target {
-            NoteTarget::Message {
-                recipient: Some(r), ..
-            } => r.eq_ignore_ascii_case(recipient),
-            _ => true,
-        })
+        .filter(|a| a.applies_to(Some(recipient)))
         .collect()
 }
 
