@@ -3,7 +3,6 @@
 //! dashboard and `mailtrail search` build their conditions here, from [`crate::search`]'s
 //! terms; the probes that decide, capped counts and index rebuilds are this module's SQL.
 
-use rusqlite::params_from_iter;
 use rusqlite::types::Value;
 
 use super::Store;
@@ -53,36 +52,43 @@ impl Store {
             };
         }
         // The indexes' own counts (no join to the rows): a bound on the rows that match.
-        let sql = match table {
-            Table::Threats => format!(
-                "SELECT count(*) FROM (SELECT 1 FROM alert_fts WHERE alert_fts MATCH ?1 LIMIT {LOOKUP_MAX})"
-            ),
-            Table::Emails => format!(
-                "SELECT (SELECT count(*) FROM (SELECT 1 FROM email_fts WHERE email_fts MATCH ?1 LIMIT {LOOKUP_MAX}))
-                      + (SELECT count(*) FROM (SELECT 1 FROM evidence_fts WHERE evidence_fts MATCH ?2 LIMIT {LOOKUP_MAX}))"
-            ),
+        let indexes: &[&str] = match table {
+            Table::Threats => &["alert_fts"],
+            Table::Emails => &["email_fts", "evidence_fts"],
         };
-        let n = self.conn.prepare_cached(&sql).and_then(|mut s| {
-            s.query_row(params_from_iter(fts_params(table, &phrase)), |r| {
-                r.get::<_, i64>(0)
-            })
-        });
-        // On an error the list's own query reports it; scanning is right for any count.
-        match n {
-            Ok(n) if n < LOOKUP_MAX => Access::Lookup,
-            _ => Access::Scan,
+        let mut n = 0;
+        for (index, param) in indexes.iter().zip(fts_params(table, &phrase)) {
+            match self.capped_count(
+                &format!("{index} WHERE {index} MATCH ?"),
+                &[param],
+                LOOKUP_MAX,
+            ) {
+                Ok(c) => n += c.n,
+                // The list's own query reports it; scanning is right for any count.
+                Err(_) => return Access::Scan,
+            }
         }
+        if n < LOOKUP_MAX {
+            Access::Lookup
+        } else {
+            Access::Scan
+        }
+    }
+
+    /// Whether `from_where` has at least `n` rows (reading no more than that). False on an
+    /// error, which the list's own query reports.
+    fn at_least(&self, from_where: &str, params: &[Value], n: i64) -> bool {
+        self.capped_count(from_where, params, n - 1)
+            .is_ok_and(|c| c.capped)
     }
 
     /// Whether the exact phrase `exact` is in at least [`LOOKUP_MAX`] rows of the index `fts`.
     fn frequent_in(&self, fts: &str, exact: &str) -> bool {
-        let sql = format!(
-            "SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH ?1 LIMIT {LOOKUP_MAX})"
-        );
-        self.conn
-            .prepare_cached(&sql)
-            .and_then(|mut s| s.query_row([exact], |r| r.get::<_, i64>(0)))
-            .is_ok_and(|n| n >= LOOKUP_MAX)
+        self.at_least(
+            &format!("{fts} WHERE {fts} MATCH ?"),
+            &[Value::Text(exact.to_string())],
+            LOOKUP_MAX,
+        )
     }
 
     /// Whether `exact` is in at least half of the newest [`DENSITY_SAMPLE`] rows of `fts`.
@@ -121,42 +127,34 @@ impl Store {
         if words.is_empty() {
             return false;
         }
-        let limit = cap.saturating_add(1);
         let all = Value::Text(words.join(" AND "));
         let index = match table {
             Table::Threats => "alert_fts",
             Table::Emails => "email_fts",
         };
-        let (sql, params) = if rest.terms.is_empty() {
+        let (from_where, params) = if rest.terms.is_empty() {
             // Nothing else to test: the index's rows are the count.
-            (
-                format!(
-                    "SELECT count(*) FROM (SELECT 1 FROM {index} WHERE {index} MATCH ? LIMIT ?)"
-                ),
-                vec![all, Value::Integer(limit)],
-            )
+            (format!("{index} WHERE {index} MATCH ?"), vec![all])
         } else {
             let (source, alias, w) = match table {
                 Table::Threats => ("alerts", "a", threat_where(&rest, now_ms)),
                 Table::Emails => ("email_events", "ev", email_where(&rest, now_ms)),
             };
-            let sql = format!(
-                "SELECT count(*) FROM (SELECT 1 FROM
-                    (SELECT rowid FROM {index} WHERE {index} MATCH ? ORDER BY rowid DESC LIMIT ?) f
-                    CROSS JOIN {source} {alias} ON {alias}.rowid = f.rowid
-                 WHERE {} LIMIT ?)",
-                w.expr()
-            );
-            let mut params = vec![all, Value::Integer(limit.saturating_mul(COUNT_EXAMINE))];
-            params.extend(w.params);
-            params.push(Value::Integer(limit));
-            (sql, params)
+            let examine = cap.saturating_add(1).saturating_mul(COUNT_EXAMINE);
+            let mut params = vec![all, Value::Integer(examine)];
+            params.extend(w.params.iter().cloned());
+            (
+                format!(
+                    "(SELECT rowid FROM {index} WHERE {index} MATCH ? ORDER BY rowid DESC LIMIT ?) f
+                     CROSS JOIN {source} {alias} ON {alias}.rowid = f.rowid WHERE {}",
+                    w.expr()
+                ),
+                params,
+            )
         };
-        self.conn
-            .prepare_cached(&sql)
-            .and_then(|mut s| s.query_row(params_from_iter(params), |r| r.get::<_, i64>(0)))
-            // On an error the list's own count reports it.
-            .is_ok_and(|n| n >= limit)
+        // On an error the list's own count reports it.
+        self.capped_count(&from_where, &params, cap)
+            .is_ok_and(|c| c.capped)
     }
 
     /// Rebuilds the three full-text indexes from their rows: for after a full `VACUUM`, which
@@ -184,18 +182,15 @@ impl Store {
             Table::Threats => "alerts",
             Table::Emails => "email_events",
         };
-        let sql = format!(
-            "SELECT count(*) FROM (SELECT 1 FROM {source} WHERE tenant IN (SELECT value FROM json_each(?1)) LIMIT {LOOKUP_MAX})"
-        );
         let list = serde_json::Value::from(tenants.to_vec()).to_string();
-        let n = self
-            .conn
-            .prepare_cached(&sql)
-            .and_then(|mut s| s.query_row([list], |r| r.get::<_, i64>(0)));
-        match n {
-            Ok(n) if n < LOOKUP_MAX => Access::Lookup,
-            // On an error the list's own query reports it.
-            _ => Access::Scan,
+        if self.at_least(
+            &format!("{source} WHERE tenant IN (SELECT value FROM json_each(?))"),
+            &[Value::Text(list)],
+            LOOKUP_MAX,
+        ) {
+            Access::Scan
+        } else {
+            Access::Lookup
         }
     }
 
@@ -293,6 +288,7 @@ fn walks_in_order(query: &Query, tenants: &[(&Filter, Access)]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use rusqlite::params_from_iter;
     use serde_json::json;
     use serde_json::value::RawValue;
 
@@ -720,6 +716,19 @@ mod tests {
                 .unwrap()
                 .n,
             LOOKUP_MAX
+        );
+        // A capped count is settled from the index, the tenant tested on the rows it yields.
+        let exceeds =
+            |q: &str, cap: i64| s.text_count_exceeds(Table::Emails, &parse(q).unwrap(), 0, cap);
+        assert!(exceeds("digest", 100) && exceeds("digest tenant:big", 100));
+        assert!(!exceeds("digest tenant:small", 100), "one row of it");
+        assert!(
+            !exceeds("digest", LOOKUP_MAX + 1),
+            "not more than there are"
+        );
+        assert!(
+            !exceeds("digest sender:a@x.com", 100),
+            "a sender is not tested on index rows"
         );
         // The plans: the big tenant's page walks time order; the small one's starts at its rows.
         let sql = |q: &str| {

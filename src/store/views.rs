@@ -333,7 +333,8 @@ impl Store {
         Ok(rows)
     }
 
-    fn capped_count(
+    /// How many rows `from_where` (`table alias WHERE …`) has, counting no further than `cap`.
+    pub(super) fn capped_count(
         &self,
         from_where: &str,
         params: &[Value],
