@@ -83,22 +83,51 @@ fn search_negation_hint(e: &clap::Error, args: Vec<String>) -> Option<String> {
     let Some(ContextValue::String(bad)) = e.get(ContextKind::InvalidArg) else {
         return None;
     };
-    let at = args.iter().position(|a| a == "search")?;
-    // The negated term as typed (clap may name only its first letters, `-s`).
-    let term = args[at + 1..]
-        .iter()
-        .find(|a| a.starts_with(bad.as_str()) && !a.starts_with("--"))?;
-    let mut words = Vec::new();
-    let mut rest = args[at + 1..].iter();
-    while let Some(a) = rest.next() {
-        match a.as_str() {
-            "--limit" | "--sort" => {
-                rest.next();
+    // Which words are options (and which of those take a value), from the command's own
+    // definition: global options before `search`, global and search options after it.
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let search = cmd.find_subcommand("search")?;
+    let option = |word: &str| -> Option<bool> {
+        let name = word.split('=').next().unwrap_or(word);
+        cmd.get_arguments()
+            .chain(search.get_arguments())
+            .find(|a| {
+                a.get_long().is_some_and(|l| name == format!("--{l}"))
+                    || a.get_short().is_some_and(|c| name == format!("-{c}"))
+            })
+            // Takes a value in the next word (not given as `--name=value`).
+            .map(|a| a.get_action().takes_values() && !word.contains('='))
+    };
+    let mut words = args.iter().skip(1);
+    while let Some(w) = words.next() {
+        match option(w) {
+            Some(true) => {
+                words.next();
             }
-            a if a.starts_with("--") => {}
-            a => words.push(a),
+            Some(false) => {}
+            None if w == "search" => break,
+            None => return None,
         }
     }
+    let mut filter = Vec::new();
+    let mut term = None;
+    while let Some(w) = words.next() {
+        match option(w) {
+            Some(true) => {
+                words.next();
+            }
+            Some(false) => {}
+            // The negated term as typed (clap may name only its first letters, `-s`).
+            None => {
+                if term.is_none() && w.starts_with(bad.as_str()) && !w.starts_with("--") {
+                    term = Some(w);
+                }
+                filter.push(w.as_str());
+            }
+        }
+    }
+    let term = term?;
+    let words = filter;
     Some(format!(
         "search: '{}' was read as an option; a filter term starting with '-' must be inside the quoted filter: mailtrail search '{}'",
         mailtrail::terminal::clean(term),

@@ -394,4 +394,24 @@ fn limit_zero_is_no_limit_and_an_unquoted_negation_is_told_to_quote() {
         "{err}"
     );
     assert!(!err.contains("-- -s"), "{err}");
+    // Options anywhere (global or the search's own, with or without a value) stay out of the
+    // suggested filter.
+    let out = search(
+        &db,
+        &[
+            "--threats",
+            "-q",
+            "invoice",
+            "--sort=time",
+            "-severity:low",
+            "--limit",
+            "5",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("quoted filter: mailtrail search 'invoice -severity:low'"),
+        "{err}"
+    );
 }
