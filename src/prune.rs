@@ -136,7 +136,7 @@ pub fn run(global: &GlobalOpts, args: &PruneArgs) -> Result<(), Failure> {
         let report = store.prune(
             &PruneOptions::new(cutoff, true),
             &AtomicBool::new(false),
-            &mut progress,
+            bar.is_some().then_some(&mut progress),
         )?;
         if let Some(bar) = bar {
             bar.finish_and_clear();
@@ -174,7 +174,7 @@ pub fn prune_store(
 ) -> Result<PruneReport, Failure> {
     let mut store = Store::open(path)?;
     let opts = PruneOptions::new(cutoff_ms(older_than, now_ms()), false);
-    Ok(store.prune(&opts, stop, &mut |_, _| {})?)
+    Ok(store.prune(&opts, stop, None)?)
 }
 
 /// `run`'s daily prune: at start if the last prune is more than a day old (or none ever ran),

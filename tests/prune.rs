@@ -188,7 +188,7 @@ fn prune(f: &Fixture, allow_full_vacuum: bool) -> PruneReport {
         .prune(
             &PruneOptions::new(f.cutoff_ms(), allow_full_vacuum),
             &AtomicBool::new(false),
-            &mut |_, _| {},
+            None,
         )
         .unwrap()
 }
@@ -522,7 +522,7 @@ async fn an_older_store_is_vacuumed_once_into_incremental_mode_with_its_search_i
         .prune(
             &PruneOptions::new(f.cutoff_ms() - 86_400_000 * 10, false),
             &AtomicBool::new(false),
-            &mut |_, _| {},
+            None,
         )
         .unwrap();
     assert!(
