@@ -48,6 +48,15 @@ impl KeyType {
         }
     }
 
+    /// The kind in a table's narrow first column.
+    pub fn short(self) -> &'static str {
+        match self {
+            KeyType::SenderDomain => "from",
+            KeyType::UrlDomain => "url",
+            KeyType::Subject => "subj",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             KeyType::SenderDomain => "sender domain",
@@ -491,11 +500,7 @@ pub fn table(list: &[Campaign], width: Option<usize>) -> String {
         subject_cell("TOP SUBJECT"),
     ));
     for (c, (key, subject)) in list.iter().zip(keys.iter().zip(&subjects)) {
-        let kind = match c.key_type {
-            KeyType::SenderDomain => "from",
-            KeyType::UrlDomain => "url",
-            KeyType::Subject => "subj",
-        };
+        let kind = c.key_type.short();
         // YYYY-MM-DDTHH:MM → MM-DD HH:MM
         let last: String = format_ms(c.last_seen_ms)
             .chars()

@@ -35,6 +35,9 @@ pub enum Direction {
     Backward,
 }
 
+/// Email events (copies of the alert's messages) a threat's detail reads at most.
+pub const DETAIL_COPIES: usize = 500;
+
 /// A count that stops at a cap, so counting a huge match set stays cheap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Count {
@@ -555,7 +558,7 @@ impl Store {
                  WHERE ev.network_message_id IN (
                     SELECT network_message_id FROM alert_evidence
                     WHERE tenant = ?1 AND alert_id = ?2 AND network_message_id IS NOT NULL)
-                 ORDER BY ev.timestamp_ms, ev.rowid LIMIT 500"
+                 ORDER BY ev.timestamp_ms, ev.rowid LIMIT {DETAIL_COPIES}"
             ),
             &[Value::Text(tenant.into()), Value::Text(id.into())],
             event_from_row,

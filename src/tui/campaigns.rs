@@ -18,11 +18,11 @@ use super::component::{Component, Ctx, contains, navigation_key, wheel};
 use super::loader::{CampaignList, Loaded, Request};
 use super::text::{Theme, safe, thousands, time_short};
 use super::threats::list_click;
-use crate::campaigns::{Campaign, KeyType};
+use crate::campaigns::Campaign;
 use crate::terminal::{fit, width as cells};
 
-/// Campaigns listed at most.
-pub const LIMIT: usize = 500;
+/// Campaigns listed at most: the dashboard's stored list (see `triage::store_campaigns`).
+pub const LIMIT: usize = crate::triage::DASHBOARD_CAMPAIGNS;
 
 pub struct CampaignsView {
     theme: Theme,
@@ -218,11 +218,7 @@ impl Component for CampaignsView {
             .skip(self.offset)
             .take(self.viewport)
             .map(|c| {
-                let kind = match c.key_type {
-                    KeyType::SenderDomain => "from",
-                    KeyType::UrlDomain => "url",
-                    KeyType::Subject => "subj",
-                };
+                let kind = c.key_type.short();
                 Row::new(vec![
                     Cell::from(kind),
                     Cell::from(fit(&safe(&c.key), key_w)),

@@ -22,6 +22,7 @@ use super::text::{
 };
 use crate::search::Filter;
 use crate::store::notes::{Annotation, Mark, NoteTarget};
+use crate::store::views::DETAIL_COPIES;
 use crate::store::views::{DeliveryOutcome, ThreatDetail, ThreatOrder, ThreatRow, ThreatSort};
 use crate::triage::StoredScore;
 
@@ -564,7 +565,8 @@ fn triage_lines(t: Theme, triage: Option<&StoredScore>) -> Vec<Line<'static>> {
 
 /// What the delivery line counts, said outright: the recipients the alert's evidence names
 /// and the copies of the messages in EmailEvents (the triage reasons count the latter), which
-/// differ when the alert names only some recipients. The loader reads at most 500 copies.
+/// differ when the alert names only some recipients. The loader reads at most
+/// [`DETAIL_COPIES`] copies.
 fn delivery_counts(evidence_recipients: i64, copies: usize) -> String {
     let evidence = format!(
         "{evidence_recipients} recipient{} in the alert",
@@ -573,7 +575,7 @@ fn delivery_counts(evidence_recipients: i64, copies: usize) -> String {
     match copies {
         0 => evidence,
         1 => format!("{evidence}, 1 copy in email events"),
-        500.. => format!("{evidence}, {copies}+ copies in email events"),
+        n if n >= DETAIL_COPIES => format!("{evidence}, {n}+ copies in email events"),
         n => format!("{evidence}, {n} copies in email events"),
     }
 }
