@@ -49,9 +49,15 @@ impl Refusal {
             return Refusal::whole(text);
         }
         let suffix = format!(" at line {} column {}", e.line(), e.column());
+        let reason = text.strip_suffix(&suffix).unwrap_or(&text);
         Refusal {
             position: format!("line {}, column {}", e.line(), e.column()),
-            reason: text.strip_suffix(&suffix).unwrap_or(&text).to_string(),
+            reason: if e.is_eof() {
+                // serde's "EOF while parsing an object": say what it means for a file.
+                "the JSON ends early (a truncated or partly copied file?); fix: export or copy it again".into()
+            } else {
+                reason.to_string()
+            },
         }
     }
 }
@@ -399,7 +405,8 @@ impl<'de> Visitor<'de> for Elements<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut i = 0usize;
+        // Counted from 1, as a person counts them ("alert #2" is the second).
+        let mut i = 1usize;
         while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
             let raw = compact(raw);
             let outcome = if self.what == "row" {
@@ -407,7 +414,7 @@ impl<'de> Visitor<'de> for Elements<'_> {
             } else {
                 self.sink.alert(raw)
             };
-            outcome.map_err(|e| de::Error::custom(format!("{} {i}: {e}", self.what)))?;
+            outcome.map_err(|e| de::Error::custom(format!("{} #{i}: {e}", self.what)))?;
             i += 1;
         }
         Ok(())
@@ -751,7 +758,7 @@ mod tests {
             .err()
             .unwrap();
         assert!(e.position.starts_with("line 2, column"), "{e:?}");
-        assert!(e.reason.contains("EOF"), "{e:?}");
+        assert!(e.reason.contains("the JSON ends early"), "{e:?}");
 
         let e = read_str("{\"id\":\"a\"}\n{\"schema\":[],\"results\":[]}")
             .err()
