@@ -429,18 +429,6 @@ pub fn resolve_tenant(
     }
 }
 
-fn registered_tenants(store: &Store) -> Result<Vec<(String, String)>, Failure> {
-    let mut stmt = store
-        .conn()
-        .prepare("SELECT name, tenant_id FROM tenants ORDER BY name")
-        .map_err(|e| Failure::from(store.err(e)))?;
-    let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| Failure::from(store.err(e)))?;
-    Ok(rows)
-}
-
 /// Imports `req.files` into the store at `store_path`. `configured` are the configured
 /// tenants as (name, tenant id).
 pub fn import(
@@ -503,7 +491,7 @@ pub fn import(
         None
     };
     let registered = match &store {
-        Some(s) => registered_tenants(s)?,
+        Some(s) => s.registered_tenants()?,
         None => Vec::new(),
     };
     let tenant = resolve_tenant(req.tenant.as_deref(), &data_ids, configured, &registered)

@@ -412,6 +412,18 @@ impl Store {
         Ok(out)
     }
 
+    /// The (name, Entra tenant id) pairs a sync or an import recorded, by name.
+    pub fn registered_tenants(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, tenant_id FROM tenants ORDER BY name")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
     /// Tenants that have any data or runs in the store (for `status` without a config):
     /// synced, registered by a sync or an import, or only named by imported rows. The rows'
     /// tenants are read by skipping through the tenant-first indexes, one step per tenant.
